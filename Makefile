@@ -1,0 +1,42 @@
+# Two commands do all the set-up on a fresh machine that has python3:
+#   make demo   grade the bundled example submissions (tables on screen, JSON in out/demo/)
+#   make test   lint, type-check and run the test suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+ASSIGNMENT ?= hw2
+
+.PHONY: install demo test lint typecheck validate clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	@mkdir -p out/demo
+	@for f in submissions_example/$(ASSIGNMENT)/*.py; do \
+		name=$$(basename $$f .py); \
+		$(BIN)/grader grade $$f --assignment $(ASSIGNMENT) --json out/demo/$$name.json || exit $$?; \
+		echo; \
+	done
+	@echo "Results JSON written to out/demo/"
+
+lint: install
+	$(BIN)/ruff check grader
+
+typecheck: install
+	$(BIN)/mypy grader
+
+validate: install
+	$(BIN)/grader validate --assignment $(ASSIGNMENT)
+
+test: lint typecheck
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) out build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,198 @@
+"""An assignment: a validated rubric, its reference module, and the cases they make.
+
+Only the grader's parent process imports the reference. Cases are prepared here once,
+in the parent: the inputs (literal, or from a seeded generator), the reference's expected
+output, and the output of each declared known mistake.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import re
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from grader.errors import GraderError, RubricError
+from grader.rubric import Check, LoadedRubric, Question, Visibility, load_rubric
+
+Loc = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One check on one input case: everything the grader needs to run and judge it."""
+
+    key: str  # stable id, e.g. "3.2/handout-table" or "3.2/random-architectures#2"
+    question: Question
+    check: Check
+    name: str
+    args: dict[str, Any]
+    expected: Any
+    mistakes: tuple[tuple[str, Any], ...]  # (mistake name, its output on these args)
+    points: float
+    visibility: Visibility
+
+    @property
+    def function(self) -> str:
+        return self.check.function
+
+
+@dataclass(frozen=True)
+class Assignment:
+    loaded: LoadedRubric
+    reference_path: Path
+    reference: ModuleType
+    cases: tuple[Case, ...]
+
+    @property
+    def rubric(self) -> Any:
+        return self.loaded.rubric
+
+    def judges(self) -> dict[str, Callable[..., Any]]:
+        names = {c.check.compare.function for c in self.cases if c.check.compare.name == "judge"}
+        return {name: getattr(self.reference, name) for name in names}
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "check"
+
+
+def import_reference(path: Path, rubric_path: Path) -> ModuleType:
+    if not path.is_file():
+        raise RubricError(str(rubric_path), None, f"reference module {path} does not exist")
+    name = f"_grader_reference_{slug(path.stem).replace('-', '_')}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise RubricError(str(path), None, "cannot be imported as a module")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except SyntaxError as error:
+        raise RubricError(str(path), error.lineno, f"SyntaxError: {error.msg}") from None
+    except Exception as error:
+        raise RubricError(str(path), None, f"importing the reference raised {type(error).__name__}: {error}") from None
+    return module
+
+
+def _function(reference: ModuleType, name: str, loaded: LoadedRubric, loc: Loc, what: str) -> Callable[..., Any]:
+    function = getattr(reference, name, None)
+    if not callable(function):
+        raise loaded.error(loc, f"{what} {name!r} is not a function of the reference module")
+    return function  # type: ignore[no-any-return]
+
+
+def _as_arrays(value: Any) -> Any:
+    if isinstance(value, list) and value and all(isinstance(v, int | float | list) for v in value):
+        try:
+            array = np.asarray(value, dtype=float)
+        except ValueError:
+            return value
+        if array.dtype.kind == "f":
+            return array
+    return value
+
+
+def _inputs(
+    check: Check, seed: int | None, reference: ModuleType, loaded: LoadedRubric, loc: Loc
+) -> dict[str, Any]:
+    inputs = check.inputs
+    if inputs.literal is not None:
+        args = copy.deepcopy(inputs.literal)
+        return {k: _as_arrays(v) for k, v in args.items()} if inputs.arrays else args
+    assert inputs.generator is not None
+    generator = _function(reference, inputs.generator, loaded, (*loc, "inputs", "generator"), "generator")
+    try:
+        args = generator(np.random.default_rng(seed), **inputs.kwargs)
+    except Exception as error:
+        message = f"generator {inputs.generator} raised {type(error).__name__}: {error}"
+        raise loaded.error((*loc, "inputs"), message) from None
+    if not isinstance(args, dict):
+        raise loaded.error((*loc, "inputs"), f"generator {inputs.generator} must return a dict of arguments")
+    return args
+
+
+def _run_reference(function: Callable[..., Any], args: dict[str, Any], loaded: LoadedRubric, loc: Loc) -> Any:
+    try:
+        return function(*copy.deepcopy(list(args.values())))
+    except Exception as error:
+        name = getattr(function, "__name__", "reference")
+        raise loaded.error(loc, f"reference {name} raised {type(error).__name__}: {error}") from None
+
+
+def prepare_cases(loaded: LoadedRubric, reference: ModuleType) -> tuple[Case, ...]:
+    rubric = loaded.rubric
+    cases: list[Case] = []
+    keys: set[str] = set()
+    for qi, question in enumerate(rubric.questions):
+        for ci, check in enumerate(question.checks):
+            loc: Loc = ("questions", qi, "checks", ci)
+            if check.compare.name == "judge":
+                _function(reference, check.compare.function, loaded, (*loc, "compare", "function"), "judge")
+            seeds = check.inputs.seed_list
+            base = f"{question.id}/{slug(check.name)}"
+            if base in keys:
+                raise loaded.error((*loc, "name"), f"two checks of question {question.id} are named {check.name!r}")
+            keys.add(base)
+            mistake_functions = [
+                (m.name, _function(reference, m.function, loaded, (*loc, "mistakes", mi, "function"), "mistake"))
+                for mi, m in enumerate(check.mistakes)
+            ]
+            uses_reference = "expected" not in check.model_fields_set
+            reference_loc = (*loc, "function" if check.reference is None else "reference")
+            reference_function = (
+                _function(reference, check.reference_function, loaded, reference_loc, "reference function")
+                if uses_reference else None
+            )
+            for si, seed in enumerate(seeds):
+                args = _inputs(check, seed, reference, loaded, loc)
+                expected = (_run_reference(reference_function, args, loaded, loc)
+                            if reference_function is not None else copy.deepcopy(check.expected))
+                mistakes = tuple((name, _run_reference(fn, args, loaded, loc)) for name, fn in mistake_functions)
+                several = len(seeds) > 1
+                cases.append(Case(
+                    key=f"{base}#{si + 1}" if several else base,
+                    question=question,
+                    check=check,
+                    name=f"{check.name} (case {si + 1} of {len(seeds)})" if several else check.name,
+                    args=args,
+                    expected=expected,
+                    mistakes=mistakes,
+                    points=check.points / len(seeds),
+                    visibility=check.visibility or rubric.visibility,
+                ))
+    return tuple(cases)
+
+
+def load_assignment(rubric_path: Path) -> Assignment:
+    loaded = load_rubric(rubric_path)
+    reference_path = loaded.rubric.reference_path(rubric_path)
+    reference = import_reference(reference_path, rubric_path)
+    return Assignment(loaded, reference_path, reference, prepare_cases(loaded, reference))
+
+
+def project_root() -> Path:
+    return Path(__file__).resolve().parent.parent
+
+
+def resolve_rubric(name_or_path: str) -> Path:
+    """A rubric path, or an assignment name looked up in ./rubrics then the project's rubrics."""
+    candidate = Path(name_or_path)
+    if candidate.suffix in (".yaml", ".yml") or candidate.is_file():
+        if not candidate.is_file():
+            raise GraderError(f"no rubric at {candidate}")
+        return candidate.resolve()
+    for root in (Path.cwd(), project_root()):
+        path = root / "rubrics" / f"{name_or_path}.yaml"
+        if path.is_file():
+            return path.resolve()
+    raise GraderError(
+        f"no assignment named {name_or_path!r}: no rubrics/{name_or_path}.yaml here or in {project_root()}"
+    )

@@ -1,0 +1,85 @@
+"""The `grader` command. Exit 0 when grading completed (whatever the score), 2 when it could not.
+
+Heavy imports stay inside the commands, so `grader --help` is instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from grader.errors import GraderError
+
+
+def _grade(args: argparse.Namespace) -> int:
+    from grader.assignment import load_assignment, resolve_rubric
+    from grader.grading import grade, to_results
+    from grader.results import write_atomically
+    from grader.table import render
+
+    assignment = load_assignment(resolve_rubric(args.assignment))
+    report = grade(assignment, Path(args.submission))
+    results = to_results(report)
+    if args.json:
+        write_atomically(Path(args.json), results.to_json())
+    if not args.quiet:
+        print(render(results, title=f"{assignment.rubric.assignment}: {report.submission}"))
+        if args.show_output and report.student_output:
+            print("\n--- the submission's own output ---")
+            print(report.student_output)
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from grader.assignment import load_assignment, resolve_rubric
+    from grader.validate import validate
+
+    assignment = load_assignment(resolve_rubric(args.assignment))
+    problems = validate(assignment, examples=None if args.examples is None else Path(args.examples))
+    for line in problems:
+        print(line)
+    if problems:
+        print(f"{len(problems)} problem(s) found", file=sys.stderr)
+        return 1
+    print(f"{assignment.rubric.assignment}: rubric, reference and examples are consistent")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="grader", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    grade = commands.add_parser("grade", help="grade one submission")
+    grade.add_argument("submission", help="the student's .py file, or a folder holding it")
+    grade.add_argument("--assignment", required=True, help="assignment name (rubrics/NAME.yaml) or rubric path")
+    grade.add_argument("--json", help="write Gradescope results.json here")
+    grade.add_argument("--quiet", action="store_true", help="do not print the table")
+    grade.add_argument("--show-output", action="store_true", help="print what the submission printed")
+    grade.set_defaults(run=_grade)
+
+    validate = commands.add_parser("validate", help="check a rubric, its reference and its examples")
+    validate.add_argument("--assignment", required=True, help="assignment name or rubric path")
+    validate.add_argument("--examples", help="examples folder (default: submissions_example/NAME)")
+    validate.set_defaults(run=_validate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except GraderError as error:
+        print(f"grader: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("grader: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # a grader bug: one line, and still a results file to read
+        message = f"internal error, please report it: {type(error).__name__}: {error}"
+        print(f"grader: {message}", file=sys.stderr)
+        if getattr(args, "json", None):
+            from grader.results import error_results, write_atomically
+
+            write_atomically(Path(args.json), error_results(message).to_json())
+        return 2

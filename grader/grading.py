@@ -1,0 +1,205 @@
+"""Cases → sandboxed calls → verdicts → scored results: grading one submission.
+
+The child computes, the parent judges: the runner returns plain data, and every
+comparison happens here, against expected values the child never saw.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from grader import comparators
+from grader.assignment import Assignment, Case
+from grader.comparators import CompareContext, Verdict
+from grader.comparators.base import short
+from grader.errors import GraderError
+from grader.results import Results, TestResult
+from grader.runner import ChildSession, Outcome
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The judgement of one case."""
+
+    case: Case
+    score: float
+    verdict: Verdict
+    outcome: Outcome
+    mistake: str | None = None
+    judge_error: str | None = None  # the rubric's comparator or judge failed: for instructors
+
+    @property
+    def passed(self) -> bool:
+        return self.outcome.ok and self.verdict.passed
+
+
+@dataclass
+class Report:
+    """Everything about one graded submission, before it becomes results.json."""
+
+    assignment: Assignment
+    submission: Path
+    checks: list[CheckResult] = field(default_factory=list)
+    import_error: str | None = None
+    student_output: str = ""
+    seconds: float = 0.0
+
+    @property
+    def score(self) -> float:
+        return sum(c.score for c in self.checks)
+
+    @property
+    def max_score(self) -> float:
+        return sum(c.case.points for c in self.checks)
+
+
+def find_submission_file(submission: Path, filename: str) -> Path:
+    """The file to grade: SUBMISSION itself, or `filename` inside the SUBMISSION folder."""
+    if submission.is_dir():
+        candidate = submission / filename
+        if not candidate.is_file():
+            found = sorted(p.name for p in submission.iterdir())[:20]
+            raise GraderError(f"{submission} has no {filename} (found: {', '.join(found) or 'nothing'})")
+        return candidate
+    if not submission.exists():
+        raise GraderError(f"no such file: {submission}")
+    return submission
+
+
+def judge(case: Case, outcome: Outcome, judges: dict[str, Any]) -> CheckResult:
+    """Score one case from what the child returned. Never raises."""
+    if not outcome.ok:
+        return CheckResult(case, 0.0, Verdict(0.0, outcome.message), outcome)
+    ctx = CompareContext(reveal=case.visibility == "visible", args=case.args, judges=judges)
+    try:
+        verdict = comparators.compare(case.check.compare, outcome.value, case.expected, ctx)
+    except Exception as error:  # a bug in the rubric or its judge must not cost a result
+        text = f"{type(error).__name__}: {error}"
+        return CheckResult(case, 0.0, Verdict(0.0, "this check could not be judged; course staff have been told"),
+                           outcome, judge_error=text)
+    mistake = None
+    if not verdict.passed:
+        for name, wrong_output in case.mistakes:
+            spec = next(m for m in case.check.mistakes if m.name == name)
+            try:
+                matches = comparators.compare(case.check.compare, outcome.value, wrong_output, ctx).passed
+            except Exception:
+                matches = False
+            if matches:
+                mistake = name
+                text = f"This looks like a known mistake: {name}." + (f" {spec.message}" if spec.message else "")
+                verdict = Verdict(max(verdict.fraction, spec.credit), text)
+                break
+    if verdict.passed:
+        fraction = 1.0
+    elif case.check.partial or mistake is not None:
+        fraction = verdict.fraction
+    else:
+        fraction = 0.0
+    return CheckResult(case, case.points * fraction, verdict, outcome, mistake)
+
+
+def grade(assignment: Assignment, submission: Path) -> Report:
+    """Grade one submission: one child process, restarted only after a call kills it."""
+    rubric = assignment.rubric
+    path = find_submission_file(submission, rubric.submission.filename)
+    report = Report(assignment, path)
+    started = time.perf_counter()
+    deadline = started + rubric.limits.submission_seconds
+    judges = assignment.judges()
+    with ChildSession(path, rubric.submission.module_name, rubric.limits) as session:
+        first = session.start()
+        if not first.ok:
+            report.import_error = first.message
+        for case in assignment.cases:
+            remaining = deadline - time.perf_counter()
+            if remaining <= 0:
+                outcome = Outcome("not_run", message=(
+                    f"not run: the submission's time limit ({rubric.limits.submission_seconds:g} s) was reached"))
+            else:
+                limit = case.check.call_seconds or rubric.limits.call_seconds
+                outcome = session.call(case.function, list(case.args.values()), min(limit, remaining))
+            report.checks.append(judge(case, outcome, judges))
+        report.student_output = session.output.text()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _call_text(case: Case) -> str:
+    if not case.args:
+        return f"{case.function}()"
+    if case.visibility != "visible":
+        return f"{case.function}({', '.join(case.args)}) on hidden inputs"
+    shown = ", ".join(f"{name}={short(value, 120)}" for name, value in case.args.items())
+    return f"{case.function}({shown})"
+
+
+def feedback(result: CheckResult) -> str:
+    """The text a student reads under a check."""
+    case = result.case
+    if result.passed:
+        return "Passed."
+    lines = [f"Call: {_call_text(case)}"]
+    if result.verdict.message:
+        lines.append(result.verdict.message)
+    if case.check.feedback:
+        lines.append(f"Hint: {case.check.feedback.strip()}")
+    return "\n".join(lines)
+
+
+def to_results(report: Report) -> Results:
+    """The Gradescope results of a report; manual questions are listed, not scored."""
+    rubric = report.assignment.rubric
+    tests: list[TestResult] = []
+    for result in report.checks:
+        case = result.case
+        tags = [case.function, case.question.id] + ([f"mistake:{result.mistake}"] if result.mistake else [])
+        extra: dict[str, Any] = {"check": case.key, "function": case.function, "outcome": result.outcome.status,
+                                 "fraction": round(result.verdict.fraction, 6)}
+        if result.mistake:
+            extra["mistake"] = result.mistake
+        if result.judge_error:
+            extra["judge_error"] = result.judge_error
+        tests.append(TestResult(
+            name=f"{case.question.id} {case.question.name}: {case.name}",
+            number=case.question.id,
+            score=round(result.score, 6),
+            max_score=round(case.points, 6),
+            status="passed" if result.passed else "failed",
+            output=feedback(result),
+            visibility=case.visibility,
+            tags=tags,
+            extra_data=extra,
+        ))
+    manual = [q for q in rubric.questions if q.manual]
+    for question in manual:
+        tests.append(TestResult(
+            name=f"{question.id} {question.name} (graded by course staff)",
+            number=question.id, score=0.0, max_score=0.0, status=None,
+            output=f"This question is graded by hand ({question.points:g} points), not by the autograder."
+                   + (f"\n{question.description.strip()}" if question.description else ""),
+            visibility="visible", tags=["manual", question.id],
+            extra_data={"manual": True, "points": question.points},
+        ))
+    summary = [f"Autograded score: {report.score:g} / {report.max_score:g}."]
+    if report.import_error:
+        summary.append(f"Your file could not be loaded, so every check failed: {report.import_error}")
+    if manual:
+        listed = ", ".join(f"{q.id} ({q.points:g} points)" for q in manual)
+        summary.append(f"Graded by course staff, not included above: {listed}.")
+    judge_errors = [r.case.key for r in report.checks if r.judge_error]
+    extra_data: dict[str, Any] = {"assignment": rubric.assignment, "student_output": report.student_output}
+    if judge_errors:
+        extra_data["judge_errors"] = {r.case.key: r.judge_error for r in report.checks if r.judge_error}
+    return Results(
+        score=round(report.score, 6),
+        execution_time=round(report.seconds, 3),
+        output="\n".join(summary),
+        visibility=rubric.visibility,
+        stdout_visibility=rubric.stdout_visibility,
+        tests=tests,
+        extra_data=extra_data,
+    )

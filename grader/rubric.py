@@ -1,0 +1,254 @@
+"""The rubric: what is checked, how, for how many points, and who may see it.
+
+A rubric is YAML validated into these pydantic models; every field is documented in the
+README. Loading never raises a traceback at a user: `load_rubric` turns every problem
+into a RubricError naming the file, the line and what is wrong.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from grader.comparators import NAMES as COMPARATOR_NAMES
+from grader.comparators import ComparatorSpec
+from grader.errors import RubricError
+
+Visibility = Literal["visible", "hidden", "after_due_date", "after_published"]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Limits(Model):
+    """Resource limits for one submission's child process."""
+
+    call_seconds: float = Field(10.0, gt=0, description="wall-clock limit of one call")
+    import_seconds: float = Field(10.0, gt=0, description="limit for importing the submission")
+    submission_seconds: float = Field(300.0, gt=0, description="limit for all of a submission")
+    memory_mb: int = Field(1024, ge=64, description="address-space limit of the child")
+    output_kb: int = Field(64, ge=1, description="student stdout/stderr kept per submission")
+    message_mb: float = Field(64.0, gt=0, description="largest value one call may return")
+
+
+class Submission(Model):
+    """What the student hands in."""
+
+    filename: str = Field(description="the file graded, e.g. hw2.py")
+    module: str | None = Field(None, description="module name it is imported as")
+
+    @property
+    def module_name(self) -> str:
+        return self.module or Path(self.filename).stem
+
+
+class Inputs(Model):
+    """The arguments of one call: literal values, or made by a generator in the reference.
+
+    Values are passed positionally, in the order written (or returned by the generator).
+    `seeds` turns one check into one case per seed, sharing the check's points.
+    """
+
+    literal: dict[str, Any] | None = None
+    arrays: bool = Field(False, description="turn literal lists of numbers into numpy arrays")
+    generator: str | None = None
+    seed: int | None = None
+    seeds: list[int] | None = None
+    kwargs: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Inputs:
+        if (self.literal is None) == (self.generator is None):
+            raise ValueError("give exactly one of `literal` or `generator`")
+        if self.generator is not None:
+            if (self.seed is None) == (self.seeds is None):
+                raise ValueError("a generator needs exactly one of `seed` or `seeds`")
+            if self.seeds is not None and not self.seeds:
+                raise ValueError("`seeds` is empty")
+        elif self.seed is not None or self.seeds is not None or self.kwargs:
+            raise ValueError("`seed`, `seeds` and `kwargs` go with a generator, not with `literal`")
+        return self
+
+    @property
+    def seed_list(self) -> list[int | None]:
+        if self.seeds is not None:
+            return list(self.seeds)
+        return [self.seed]
+
+
+class Mistake(Model):
+    """A known wrong answer, computed by a reference function on the same inputs."""
+
+    name: str = Field(description='short name, e.g. "sign-flipped derivative"')
+    function: str = Field(description="reference-module function giving the wrong variant")
+    message: str = Field("", description="what to tell the student when it is recognized")
+    credit: float = Field(0.0, ge=0, le=1, description="fraction of the check's points it earns")
+
+
+class Check(Model):
+    """One call of one student function on each input case, judged by one comparator."""
+
+    name: str
+    function: str
+    inputs: Inputs = Field(default_factory=lambda: Inputs(literal={}))
+    reference: str | None = Field(None, description="reference function; default: `function`")
+    expected: Any = Field(None, description="a literal expected value instead of a reference call")
+    compare: ComparatorSpec
+    points: float = Field(0.0, ge=0)
+    partial: bool = Field(False, description="award the comparator's fraction of the points")
+    visibility: Visibility | None = None
+    feedback: str = Field("", description="shown when the check is not fully passed")
+    mistakes: list[Mistake] = Field(default_factory=list)
+    call_seconds: float | None = Field(None, gt=0)
+
+    @field_validator("compare", mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = {"name": value}
+        if isinstance(value, dict) and value.get("name") not in COMPARATOR_NAMES:
+            raise ValueError(
+                f"unknown comparator {value.get('name')!r}; known: {', '.join(COMPARATOR_NAMES)}"
+            )
+        return value
+
+    @property
+    def reference_function(self) -> str:
+        return self.reference or self.function
+
+
+class Question(Model):
+    """A question of the handout: autograded by its checks, or graded by a person."""
+
+    id: str = Field(description='the handout\'s number, e.g. "2.2.3"')
+    name: str
+    points: float | None = Field(None, ge=0, description="the handout's points for it")
+    manual: bool = Field(False, description="graded by a person (free text, drawings)")
+    description: str = ""
+    checks: list[Check] = Field(default_factory=list)
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id_as_text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int | float) else value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Question:
+        if self.manual:
+            if self.checks:
+                raise ValueError(f"question {self.id} is manual and cannot have checks")
+            if self.points is None:
+                raise ValueError(f"manual question {self.id} needs `points`")
+        elif not self.checks:
+            raise ValueError(f"question {self.id} has no checks (mark it `manual: true`?)")
+        elif self.points is not None:
+            total = sum(c.points for c in self.checks)
+            if abs(total - self.points) > 1e-9:
+                raise ValueError(
+                    f"question {self.id} is worth {self.points:g} points but its checks add up to {total:g}"
+                )
+        return self
+
+
+class Rubric(Model):
+    assignment: str
+    title: str = ""
+    submission: Submission
+    reference: str | None = Field(None, description="reference module, relative to the rubric")
+    limits: Limits = Field(default_factory=Limits)
+    visibility: Visibility = Field("visible", description="default visibility of checks")
+    stdout_visibility: Visibility = Field("hidden", description="who sees the student's output")
+    questions: list[Question]
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Rubric:
+        seen: set[str] = set()
+        for question in self.questions:
+            if question.id in seen:
+                raise ValueError(f"question id {question.id!r} appears twice")
+            seen.add(question.id)
+        return self
+
+    def reference_path(self, rubric_path: Path) -> Path:
+        relative = self.reference or f"../reference/{self.assignment}.py"
+        return (rubric_path.parent / relative).resolve()
+
+
+@dataclass(frozen=True)
+class LoadedRubric:
+    """A validated rubric, its file, and where each of its parts is written."""
+
+    rubric: Rubric
+    path: Path
+    _root: yaml.Node | None
+
+    def line_of(self, *loc: str | int) -> int | None:
+        return line_of(self._root, loc)
+
+    def error(self, loc: tuple[str | int, ...], message: str) -> RubricError:
+        return RubricError(str(self.path), self.line_of(*loc), message)
+
+
+def line_of(node: yaml.Node | None, loc: tuple[str | int, ...]) -> int | None:
+    """1-based line of the deepest YAML node that `loc` (a pydantic error path) reaches."""
+    if node is None:
+        return None
+    line = node.start_mark.line + 1
+    for part in loc:
+        child: yaml.Node | None = None
+        if isinstance(node, yaml.MappingNode):
+            child = next((v for k, v in node.value if k.value == part), None)
+            if child is None and isinstance(part, str):
+                # The key itself may be the culprit (an unknown field).
+                key = next((k for k, _ in node.value if k.value == part), None)
+                if key is not None:
+                    return int(key.start_mark.line + 1)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            child = node.value[part]
+        if child is None:
+            break
+        node, line = child, child.start_mark.line + 1
+    return line
+
+
+def _describe(error: Any) -> str:
+    loc = ".".join(str(p) for p in error["loc"] if not (isinstance(p, str) and p in COMPARATOR_NAMES))
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        message = f"unknown field {error['loc'][-1]!r}"
+    return f"{loc}: {message}" if loc else message
+
+
+def parse_rubric(text: str, path: Path) -> LoadedRubric:
+    """Validate rubric text; raises RubricError with the file and line of the first problem."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark is not None else None
+        raise RubricError(str(path), line, f"YAML syntax error: {error.problem}") from None
+    except yaml.YAMLError as error:
+        raise RubricError(str(path), None, f"YAML error: {error}") from None
+    if not isinstance(data, dict):
+        raise RubricError(str(path), 1, "a rubric is a mapping with `assignment`, `submission`, `questions`")
+    try:
+        rubric = Rubric.model_validate(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        loc = tuple(p for p in first["loc"] if not (isinstance(p, str) and p in COMPARATOR_NAMES))
+        raise RubricError(str(path), line_of(root, loc), _describe(first)) from None
+    return LoadedRubric(rubric, path, root)
+
+
+def load_rubric(path: Path) -> LoadedRubric:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise RubricError(str(path), None, f"cannot read the rubric: {error}") from None
+    return parse_rubric(text, path)
