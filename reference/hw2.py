@@ -30,6 +30,7 @@ Conventions:
   ``"max-pool"`` and ``"soft-max"`` (the worked table's spelling) are accepted too.
 """
 
+# ruff: noqa: E741  (the handout names the image I)
 from __future__ import annotations
 
 import math
@@ -134,9 +135,9 @@ def computation_graph() -> list[tuple[str, str]]:
 
 def accepted_computation_graphs() -> list[list[tuple[str, str]]]:
     """Both accepted graphs: gradient node drawn from w_k, or drawn from L_k."""
-    from_w = _GRAPH_COMMON + [("w0", "grad_w0"), ("w1", "grad_w1")]
-    from_l = _GRAPH_COMMON + [("L0", "grad_w0"), ("L1", "grad_w1")]
-    return [list(from_w), list(from_l)]
+    from_w = [*_GRAPH_COMMON, ("w0", "grad_w0"), ("w1", "grad_w1")]
+    from_l = [*_GRAPH_COMMON, ("L0", "grad_w0"), ("L1", "grad_w1")]
+    return [from_w, from_l]
 
 
 def memory_complexity() -> dict[str, str]:
@@ -717,63 +718,3 @@ def judge_learning_rate_minimizes(
         f"optimal_learning_rate: not a minimizer of L1(eta): the loss is lower at a nearby eta, "
         f"your eta* is {direction}{hint}"
     )
-
-
-def judge_computation_graph(
-    received: Any, expected: Any, args: dict[str, Any]
-) -> tuple[float, str]:
-    """Edge set (order-free) must equal one of accepted_computation_graphs()."""
-    try:
-        if isinstance(received, (str, bytes, dict)) or received is None:
-            raise TypeError
-        edges = set()
-        for e in received:
-            if isinstance(e, (str, bytes)):
-                raise TypeError
-            e = tuple(e)
-            if len(e) != 2 or not all(isinstance(x, str) for x in e):
-                raise TypeError
-            edges.add((e[0].strip(), e[1].strip()))
-    except Exception:
-        return 0.0, f"computation_graph: expected a list of (src, dst) string pairs, got {_describe(received)}"
-    accepted = [set(g) for g in accepted_computation_graphs()]
-    if edges in accepted:
-        return 1.0, ""
-    best = min(accepted, key=lambda g: len(g ^ edges))
-    missing = sorted(best - edges)
-    extra = sorted(edges - best)
-    parts = []
-    if missing:
-        parts.append("missing edges " + ", ".join(f"{a}->{b}" for a, b in missing))
-    if extra:
-        parts.append("unexpected edges " + ", ".join(f"{a}->{b}" for a, b in extra))
-    return 0.0, "computation_graph: " + "; ".join(parts)
-
-
-def _normalize_big_o(s: Any) -> str | None:
-    if not isinstance(s, str):
-        return None
-    return re.sub(r"\s+", "", s).replace("o(", "O(").replace("T)", "t)")
-
-
-def judge_memory_complexity(
-    received: Any, expected: Any, args: dict[str, Any]
-) -> tuple[float, str]:
-    """{"forward": "O(1)", "backward": "O(t)"}, ignoring spaces and the case of o/t; 0.5 each."""
-    if not isinstance(received, dict):
-        return 0.0, f"memory_complexity: expected a dict with keys 'forward' and 'backward', got {_describe(received)}"
-    credit, msgs = 0.0, []
-    for key, want in memory_complexity().items():
-        got = _normalize_big_o(received.get(key))
-        if got == want:
-            credit += 0.5
-        else:
-            msgs.append(f"the {key} memory complexity in t is not right")
-    return credit, ("memory_complexity: " + "; ".join(msgs)) if msgs else ""
-
-
-def judge_filter_detects(received: Any, expected: Any, args: dict[str, Any]) -> tuple[float, str]:
-    """Full credit if the answer names edges ("edges", "Edge detection", ...)."""
-    if isinstance(received, str) and re.search(r"\bedges?\b", received.lower()):
-        return 1.0, ""
-    return 0.0, "filter_detects: that is not the feature this filter detects"

@@ -2,6 +2,7 @@
 seed's worked answers (/work/shared/seed) where the seed is right (everything but the sign of
 dL1/d eta in 2.2.3)."""
 
+# ruff: noqa: E741  (the handout names the image I)
 from __future__ import annotations
 
 import importlib.util
@@ -113,7 +114,7 @@ def _same(a, b) -> bool:
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and np.array_equal(a, b)
     if isinstance(a, (list, tuple)):
-        return type(a) is type(b) and len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+        return type(a) is type(b) and len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
     return type(a) is type(b) and a == b
 
 
@@ -536,7 +537,7 @@ def test_student_functions_match_template():
 @pytest.mark.parametrize("gen_name", sorted(GENERATORS))
 def test_generator_order_determinism_and_types(gen_name):
     gen = getattr(ref, gen_name)
-    assert list(inspect.signature(gen).parameters)[0] == "rng"
+    assert next(iter(inspect.signature(gen).parameters)) == "rng"
     for seed in range(3):
         a1, a2 = gen(_rng(seed)), gen(_rng(seed))
         assert list(a1) == list(a2) and all(_same(a1[k], a2[k]) for k in a1)
@@ -604,9 +605,6 @@ def _check_result(result):
         ("judge_sgd_one_step", "sgd_one_step_problem", "sgd"),
         ("judge_derivative_matches_finite_difference", "learning_rate_problem", "loss_derivative"),
         ("judge_learning_rate_minimizes", "learning_rate_problem_no_eta", "optimal_learning_rate"),
-        ("judge_computation_graph", None, "computation_graph"),
-        ("judge_memory_complexity", None, "memory_complexity"),
-        ("judge_filter_detects", None, "filter_detects"),
     ],
 )
 def test_judges_full_credit_and_garbage(judge, gen, func):
@@ -710,29 +708,3 @@ def test_judge_learning_rate_messages():
         credit, msg = _check_result(ref.judge_learning_rate_minimizes(-eta, eta, args))
         assert credit == 0.0 and "positive" in msg
         assert ref.judge_learning_rate_minimizes(eta * (1 + 1e-7), None, args) == (1.0, "")
-
-
-def test_judge_computation_graph():
-    for graph in ref.accepted_computation_graphs():
-        shuffled = [list(e) for e in reversed(graph)]
-        assert ref.judge_computation_graph(shuffled, None, {}) == (1.0, "")
-    g = ref.computation_graph()
-    credit, msg = ref.judge_computation_graph(g[1:], None, {})
-    assert credit == 0.0 and "missing" in msg and f"{g[0][0]}->{g[0][1]}" in msg
-    credit, msg = ref.judge_computation_graph(g + [("L2", "eta")], None, {})
-    assert credit == 0.0 and "L2->eta" in msg
-    a, b = ref.accepted_computation_graphs()
-    assert len(a) == len(b) == 11 and set(a) != set(b)
-    assert {("w0", "grad_w0"), ("w1", "grad_w1")} <= set(a)
-    assert {("L0", "grad_w0"), ("L1", "grad_w1")} <= set(b)
-    nodes = {"w0", "L0", "grad_w0", "w1", "L1", "grad_w1", "w2", "L2", "eta"}
-    assert {x for e in a for x in e} == nodes == {x for e in b for x in e}
-
-
-def test_judge_memory_and_filter():
-    assert ref.judge_memory_complexity({"forward": "o( 1 )", "backward": "O(T)"}, None, {}) == (1.0, "")
-    credit, msg = ref.judge_memory_complexity(ref.memory_complexity_backward_constant(), None, {})
-    assert credit == 0.5 and "backward" in msg
-    assert ref.judge_filter_detects("Edge detection", None, {}) == (1.0, "")
-    assert ref.judge_filter_detects("corners", None, {})[0] == 0.0
-    assert isinstance(ref.realistic_problem(), str) and len(ref.realistic_problem()) > 50
