@@ -39,7 +39,7 @@ class Limits(Model):
 class Submission(Model):
     """What the student hands in."""
 
-    filename: str = Field(description="the file graded, e.g. hw2.py")
+    filename: str = Field(description="the file graded, e.g. homework.py")
     module: str | None = Field(None, description="module name it is imported as")
 
     @property

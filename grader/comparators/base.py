@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 
@@ -46,8 +47,10 @@ class CompareContext:
 
 
 def short(value: Any, limit: int = 200) -> str:
-    """A one-line, bounded rendering of a value for feedback."""
-    text = " ".join(repr(value).split())
+    """A one-line, bounded rendering of a value for feedback (arrays shown as lists)."""
+    if isinstance(value, np.ndarray):
+        value = value.tolist() if value.size <= 64 else f"<array of shape {value.shape}>"
+    text = value if isinstance(value, str) and value.startswith("<array") else " ".join(repr(value).split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 

@@ -1,7 +1,7 @@
 """Exact equality: ints, bools, strings after normalization, and nested lists/dicts of them.
 
 Normalization: numpy arrays become nested lists, tuples count as lists, a float that is a
-whole number equals that int (52444644.0 == 52444644), a bool never equals a number,
+whole number equals that int (1234567.0 == 1234567), a bool never equals a number,
 and strings are compared with surrounding and repeated white space removed and, unless
 `case_sensitive`, without case. For a top-level list of equal length, the fraction of
 credit is the share of items that match (the check decides whether partial credit counts).

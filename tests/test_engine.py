@@ -1,0 +1,292 @@
+"""The engine end to end on the tiny assignment: scores, messages, limits, the process boundary."""
+
+from __future__ import annotations
+
+import io
+import json
+import pickle
+import re
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from grader import wire
+from grader.assignment import load_assignment
+from grader.grading import grade, to_results
+
+from .conftest import ROOT, TINY, assert_valid_results
+
+CORRECT = (TINY / "submissions" / "correct.py").read_text()
+
+
+def submit(tmp_path: Path, source: str, name: str = "tiny.py") -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(source))
+    return path
+
+
+def by_key(report) -> dict[str, object]:
+    return {r.case.key: r for r in report.checks}
+
+
+def fast_tiny(tmp_path: Path, **limits: float):
+    """The tiny assignment with shorter limits, for tests that wait for a time-out."""
+    text = (TINY / "rubrics" / "tiny.yaml").read_text()
+    for key, value in limits.items():
+        text = text.replace(f"  {key}: ", f"  {key}: {value}  # ", 1)
+    rubric = tmp_path / "rubric" / "tiny.yaml"
+    rubric.parent.mkdir()
+    rubric.write_text(text.replace("submission:\n", f"reference: {TINY / 'reference' / 'tiny.py'}\nsubmission:\n"))
+    return load_assignment(rubric)
+
+
+def test_correct_submission_gets_full_marks(tiny, results_schema):
+    report = grade(tiny, TINY / "submissions" / "correct.py")
+    assert report.import_error is None
+    assert [r.case.key for r in report.checks if not r.passed] == []
+    assert report.score == report.max_score == 4.5
+    data = assert_valid_results(to_results(report), results_schema)
+    assert data["score"] == 4.5
+
+
+def test_wrong_submission_loses_exactly_its_checks(tiny):
+    report = grade(tiny, TINY / "submissions" / "off_by_one.py")
+    failed = {k for k, r in by_key(report).items() if not r.passed}
+    assert failed == {"1/fixed-vectors", "1/random-vectors#1", "1/random-vectors#2", "2/unit-length",
+                      "2/same-direction", "3/colour", "3/count"}
+    results = by_key(report)
+    assert results["1/random-vectors#1"].mistake == "off-by-one loop"
+    assert results["3/count"].verdict.message == "the submission does not define count_words()"
+    assert "has length" in results["2/unit-length"].verdict.message
+
+
+def test_results_follow_gradescope_format(tiny, results_schema):
+    data = assert_valid_results(to_results(grade(tiny, TINY / "submissions" / "off_by_one.py")), results_schema)
+    assert isinstance(data["execution_time"], float)
+    assert data["score"] == sum(t["score"] for t in data["tests"])
+    for test in data["tests"]:
+        assert test["number"] in {"1", "2", "3", "4"}
+        if "manual" in test["tags"]:
+            continue
+        assert test["tags"][:2] == [test["extra_data"]["function"], test["number"]]
+    hidden = [t for t in data["tests"] if t["visibility"] == "hidden"]
+    assert len(hidden) == 2 and all("mistake:off-by-one loop" in t["tags"] for t in hidden)
+    feedback_only = next(t for t in data["tests"] if t["extra_data"]["check"] == "3/count")
+    assert feedback_only["max_score"] == 0 and feedback_only["status"] == "failed"
+
+
+def test_manual_questions_are_listed_not_scored(tiny):
+    data = json.loads(to_results(grade(tiny, TINY / "submissions" / "correct.py")).to_json())
+    manual = [t for t in data["tests"] if "manual" in t["tags"]]
+    assert len(manual) == 1
+    assert manual[0]["max_score"] == 0 and "status" not in manual[0]
+    assert "graded by hand (2 points)" in manual[0]["output"]
+    assert "Graded by course staff, not included above: 4 (2 points)" in data["output"]
+
+
+def test_grading_is_deterministic(tiny):
+    def strip(data: dict) -> dict:
+        data.pop("execution_time")
+        return data
+
+    first = json.loads(to_results(grade(tiny, TINY / "submissions" / "off_by_one.py")).to_json())
+    second = json.loads(to_results(grade(tiny, TINY / "submissions" / "off_by_one.py")).to_json())
+    assert strip(first) == strip(second)
+
+
+def test_hidden_feedback_does_not_show_inputs_or_expected_values(tiny):
+    report = grade(tiny, TINY / "submissions" / "off_by_one.py")
+    results = to_results(report)
+    for test, case_result in zip(results.tests, report.checks, strict=False):
+        if case_result.case.visibility == "hidden":
+            assert "on hidden inputs" in test.output
+            assert f"{case_result.case.expected:.4}" not in test.output
+
+
+def test_syntax_error_gives_zero_with_the_line_and_exit_0(tmp_path, results_schema):
+    path = submit(tmp_path, "import numpy\n\ndef dot(a, b)\n    return 1\n")
+    out = tmp_path / "results.json"
+    run = subprocess.run([sys.executable, "-m", "grader", "grade", str(path), "--assignment",
+                          str(TINY / "rubrics" / "tiny.yaml"), "--json", str(out)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    data = assert_valid_results(out.read_text(), results_schema)
+    assert data["score"] == 0
+    assert "SyntaxError" in data["output"] and "line 3" in data["output"]
+    scored = [t for t in data["tests"] if "manual" not in t["tags"]]
+    assert all(t["score"] == 0 and "line 3" in t["output"] for t in scored)
+
+
+def test_import_time_infinite_loop_ends_with_time_limit_message(tmp_path):
+    assignment = fast_tiny(tmp_path, import_seconds=1)
+    started = time.perf_counter()
+    report = grade(assignment, submit(tmp_path, "while True:\n    pass\n"))
+    elapsed = time.perf_counter() - started
+    assert report.import_error == "exceeded the time limit (1 s) while importing the module"
+    assert report.score == 0
+    assert elapsed < 5  # one import attempt, not one per check
+
+
+def test_hanging_and_exiting_calls_fail_alone(tmp_path):
+    source = CORRECT.replace("def colour():", "def colour():\n    while True:\n        pass\n\n\ndef _unused():")
+    source = source.replace("def count_words(text):", "def count_words(text):\n    import os\n    os._exit(0)")
+    assignment = fast_tiny(tmp_path, call_seconds=1)
+    results = by_key(grade(assignment, submit(tmp_path, source)))
+    assert results["3/colour"].verdict.message == "exceeded the time limit (1 s)"
+    assert results["3/count"].verdict.message == "the function ended the process (exit code 0)"
+    assert all(r.passed for k, r in results.items() if k not in {"3/colour", "3/count"})
+
+
+def test_exceptions_name_their_type_and_line(tmp_path, tiny):
+    source = CORRECT.replace("def colour():\n", "def colour():\n    raise KeyError('no colour')\n")
+    result = by_key(grade(tiny, submit(tmp_path, source)))["3/colour"]
+    assert result.verdict.message.startswith("raised KeyError: 'no colour' (line ")
+    assert "in colour)" in result.verdict.message
+
+
+def test_always_true_eq_cannot_pass(tmp_path, tiny):
+    source = CORRECT + textwrap.dedent("""
+        class Anything:
+            def __eq__(self, other):
+                return True
+            __hash__ = object.__hash__
+
+        class SneakyFloat(float):
+            def __eq__(self, other):
+                return True
+
+        class SneakyArray(np.ndarray):
+            def __eq__(self, other):
+                return True
+
+        def dot(a, b):
+            return Anything()
+
+        def colour():
+            return SneakyFloat(0.0)
+
+        def normalize(v):
+            return np.zeros(len(v)).view(SneakyArray)
+    """)
+    results = by_key(grade(tiny, submit(tmp_path, source)))
+    assert not results["1/fixed-vectors"].passed
+    assert "returned an object of type tiny.Anything" in results["1/fixed-vectors"].verdict.message
+    assert not results["3/colour"].passed
+    # the array subclass crosses as a plain array and is judged on its values
+    assert not results["2/same-direction"].passed
+    assert "entries differ" in results["2/same-direction"].verdict.message
+
+
+def test_monkeypatching_numpy_or_math_cannot_change_a_verdict(tmp_path, tiny):
+    source = textwrap.dedent("""
+        import math
+        import numpy as np
+        np.allclose = lambda *a, **k: True
+        np.isclose = lambda *a, **k: True
+        np.testing.assert_allclose = lambda *a, **k: None
+        math.isclose = lambda *a, **k: True
+        np.ndarray.__eq__ = lambda *a: True
+
+        def dot(a, b):
+            return 0.0
+
+        def normalize(v):
+            return [0.0] * len(v)
+
+        def colour():
+            return "green"
+    """)
+    report = grade(tiny, submit(tmp_path, source))
+    assert report.score == 0
+    assert all(not r.passed for r in report.checks)
+
+
+def test_object_arrays_and_pickles_never_cross(tmp_path, tiny):
+    source = CORRECT.replace("def normalize(v):", "def normalize(v):\n    return np.array([object()])\n\n\ndef _x(v):")
+    result = by_key(grade(tiny, submit(tmp_path, source)))["2/same-direction"]
+    assert "dtype object" in result.verdict.message
+
+
+class Boom:
+    def __reduce__(self):
+        return (Path.touch, (Path("/tmp/grader-unpickled-marker"),))
+
+
+def test_parent_never_unpickles_even_a_forged_message():
+    marker = Path("/tmp/grader-unpickled-marker")
+    marker.unlink(missing_ok=True)
+    buffer = io.BytesIO()
+    np.save(buffer, np.array([Boom()], dtype=object), allow_pickle=True)
+    forged_json = json.dumps({"body": {"op": "result", "value": {"$array": 0}}, "blobs": [len(buffer.getvalue())]})
+    payload = wire.JSON_HEADER.pack(len(forged_json)) + forged_json.encode() + buffer.getvalue()
+    with pytest.raises(wire.WireError):
+        wire.unpack(payload)
+    raw_pickle = pickle.dumps(Boom())
+    with pytest.raises(wire.WireError):
+        wire.unpack(wire.JSON_HEADER.pack(len(raw_pickle)) + raw_pickle)
+    assert not marker.exists()
+
+
+def test_wire_round_trip_keeps_types():
+    value = {"a": [1, 2.5, None, True, "x", (1, 2)], 3: np.arange(6).reshape(2, 3), "f": float("nan"),
+             "b": np.array([True, False]), "s": np.float32(1.5)}
+    frame = wire.pack({"op": "result", "value": value}, 1 << 20)
+    back = wire.unpack(frame[wire.FRAME_HEADER.size:])["value"]
+    assert back["a"] == [1, 2.5, None, True, "x", (1, 2)]
+    assert isinstance(back["a"][5], tuple)
+    np.testing.assert_array_equal(back[3], np.arange(6).reshape(2, 3))
+    assert back["b"].dtype == bool and back["s"] == 1.5 and np.isnan(back["f"])
+
+
+def test_wire_refuses_what_may_not_cross():
+    for value in (object(), np.array(["a"]), np.array([1 + 2j]), {1, 2}, [1, object()], b"bytes"):
+        with pytest.raises(wire.WireError):
+            wire.pack({"value": value}, 1 << 20)
+    with pytest.raises(wire.TooLarge):
+        wire.pack({"value": np.zeros(1000)}, 4000)
+    deep: list = []
+    for _ in range(40):
+        deep = [deep]
+    with pytest.raises(wire.WireError):
+        wire.pack({"value": deep}, 1 << 20)
+
+
+def test_missing_submission_file_is_exit_2(tmp_path):
+    run = subprocess.run([sys.executable, "-m", "grader", "grade", str(tmp_path / "nope.py"),
+                          "--assignment", str(TINY / "rubrics" / "tiny.yaml")], capture_output=True, text=True)
+    assert run.returncode == 2
+    assert run.stderr.strip() == f"grader: no such file: {tmp_path / 'nope.py'}"
+
+
+def test_folder_submission_and_name_resolution(tmp_path):
+    (tmp_path / "rubrics").mkdir()
+    (tmp_path / "reference").mkdir()
+    (tmp_path / "rubrics" / "tiny.yaml").write_text((TINY / "rubrics" / "tiny.yaml").read_text())
+    (tmp_path / "reference" / "tiny.py").write_text((TINY / "reference" / "tiny.py").read_text())
+    folder = tmp_path / "student"
+    folder.mkdir()
+    (folder / "tiny.py").write_text(CORRECT)
+    out = tmp_path / "r.json"
+    run = subprocess.run([sys.executable, "-m", "grader", "grade", "student", "--assignment", "tiny",
+                          "--json", str(out)], capture_output=True, text=True, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert json.loads(out.read_text())["score"] == 4.5
+    assert "Total: 4.5 / 4.5" in run.stdout
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "notes.txt").write_text("")
+    run = subprocess.run([sys.executable, "-m", "grader", "grade", "empty", "--assignment", "tiny"],
+                         capture_output=True, text=True, cwd=tmp_path)
+    assert run.returncode == 2 and "has no tiny.py (found: notes.txt)" in run.stderr
+
+
+def test_engine_has_no_assignment_knowledge():
+    words = re.compile(r"\b(hw2|conv2d|sgd|52444644|52,444,644|eta|min_norm|laplacian)\b", re.IGNORECASE)
+    for path in (ROOT / "grader").rglob("*"):
+        if path.suffix in (".py", ".json"):
+            found = words.findall(path.read_text())
+            assert not found, f"{path.name} mentions {found}"
