@@ -80,25 +80,22 @@ def judge(case: Case, outcome: Outcome, judges: dict[str, Any]) -> CheckResult:
         text = f"{type(error).__name__}: {error}"
         return CheckResult(case, 0.0, Verdict(0.0, "this check could not be judged; course staff have been told"),
                            outcome, judge_error=text)
-    mistake = None
-    if not verdict.passed:
-        for name, wrong_output in case.mistakes:
-            spec = next(m for m in case.check.mistakes if m.name == name)
+    mistake, credit = verdict.mistake, 0.0
+    if not verdict.passed and mistake is None:
+        for spec, wrong_output in zip(case.check.mistakes, case.mistakes, strict=True):
             try:
-                matches = comparators.compare(case.check.compare, outcome.value, wrong_output, ctx).passed
+                matches = comparators.compare(case.check.compare, outcome.value, wrong_output[1], ctx).passed
             except Exception:
                 matches = False
             if matches:
-                mistake = name
-                text = f"This looks like a known mistake: {name}." + (f" {spec.message}" if spec.message else "")
-                verdict = Verdict(max(verdict.fraction, spec.credit), text)
+                mistake, credit = spec.name, spec.credit
+                text = f"This looks like a known mistake: {spec.name}." + (f" {spec.message}" if spec.message else "")
+                verdict = Verdict(verdict.fraction, text, spec.name)
                 break
-    if verdict.passed:
-        fraction = 1.0
-    elif case.check.partial or mistake is not None:
-        fraction = verdict.fraction
-    else:
-        fraction = 0.0
+    # Full marks, else the comparator's fraction where the check allows partial credit,
+    # or a recognized mistake's declared credit, whichever is more.
+    partial = verdict.fraction if case.check.partial else 0.0
+    fraction = 1.0 if verdict.passed else max(partial, credit)
     return CheckResult(case, case.points * fraction, verdict, outcome, mistake)
 
 

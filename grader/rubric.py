@@ -66,8 +66,8 @@ class Inputs(Model):
         if (self.literal is None) == (self.generator is None):
             raise ValueError("give exactly one of `literal` or `generator`")
         if self.generator is not None:
-            if (self.seed is None) == (self.seeds is None):
-                raise ValueError("a generator needs exactly one of `seed` or `seeds`")
+            if self.seed is not None and self.seeds is not None:
+                raise ValueError("give `seed` or `seeds`, not both")
             if self.seeds is not None and not self.seeds:
                 raise ValueError("`seeds` is empty")
         elif self.seed is not None or self.seeds is not None or self.kwargs:
@@ -76,9 +76,10 @@ class Inputs(Model):
 
     @property
     def seed_list(self) -> list[int | None]:
+        """One case per seed; a generator without a seed gets seed 0 (still deterministic)."""
         if self.seeds is not None:
             return list(self.seeds)
-        return [self.seed]
+        return [self.seed if self.seed is not None or self.generator is None else 0]
 
 
 class Mistake(Model):

@@ -15,11 +15,12 @@ def render(results: Results, title: str = "", width: int | None = None) -> str:
     width = width or shutil.get_terminal_size((120, 24)).columns
     rows = []
     for test in results.tests:
-        score = "manual" if test.status is None else f"{test.score:g}/{test.max_score:g}"
+        score = "manual" if test.status is None else f"{test.score:.3g}/{test.max_score:.3g}"
         mark = {"passed": "ok", "failed": "FAIL", None: "--"}[test.status]
         lines = [line for line in test.output.splitlines() if line and not line.startswith("Call:")]
         message = "" if test.status == "passed" else (lines[0] if lines else "")
-        check = test.name.removeprefix(f"{test.number} ")
+        # "1.2 Question name: check name" -> the check name; the Q column already says which question
+        check = test.name.removeprefix(f"{test.number} ").split(": ", 1)[-1]
         rows.append((test.number, check, score, mark, message))
     headers = ("Q", "check", "score", "", "message")
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
@@ -34,5 +35,5 @@ def render(results: Results, title: str = "", width: int | None = None) -> str:
     for row in rows:
         out.append("  ".join(_clip(c, w).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
     out.append("  ".join("-" * w for w in widths))
-    out.append(f"Total: {results.score:g} / {results.max_score:g} autograded points")
+    out.append(f"Total: {results.score:.4g} / {results.max_score:.4g} autograded points")
     return "\n".join(out)

@@ -177,7 +177,9 @@ def test_filter_response_equals_seed_matrix():
     assert ref.filter_detects() == "edges"
 
 
-@pytest.mark.parametrize("shape", [(6, 7, 3, 3), (5, 5, 1, 1), (4, 9, 5, 5), (3, 2, 5, 3), (7, 4, 2, 2), (5, 6, 4, 3), (1, 1, 3, 3)])
+@pytest.mark.parametrize(
+    "shape", [(6, 7, 3, 3), (5, 5, 1, 1), (4, 9, 5, 5), (3, 2, 5, 3), (7, 4, 2, 2), (5, 6, 4, 3), (1, 1, 3, 3)]
+)
 def test_conv2d_equals_brute_force(shape):
     H, W, kh, kw = shape
     rng = _rng(sum(shape))
@@ -591,8 +593,9 @@ def test_mistakes_differ_from_reference(name):
 
 
 def _check_result(result):
-    assert isinstance(result, tuple) and len(result) == 2
-    credit, msg = result
+    assert isinstance(result, tuple) and len(result) in (2, 3)
+    credit, msg = result[:2]
+    assert len(result) == 2 or result[2] is None or isinstance(result[2], str)
     assert isinstance(credit, float) and 0.0 <= credit <= 1.0 and isinstance(msg, str)
     assert (msg == "") == (credit == 1.0)
     return credit, msg
@@ -642,8 +645,10 @@ def test_judge_sgd_converges_messages():
         w_star = ref.min_norm_solution(X, t)
         w0 = _rng(s + 50).normal(size=d)
         not_from_zero = _sgd_order(X, t, lr, np.arange(num_steps) % X.shape[0], w0)
-        credit, msg = _check_result(ref.judge_sgd_converges(not_from_zero, w_star, args))
+        result = ref.judge_sgd_converges(not_from_zero, w_star, args)
+        credit, msg = _check_result(result)
         assert credit == 0.0 and "not started from w0 = 0" in msg
+        assert result[2] == "SGD not started from zero"
         _no_expected_numbers(msg, w_star)
         short = ref.sgd(X, t, lr, 3, sgd_seed)
         credit, msg = _check_result(ref.judge_sgd_converges(short, w_star, args))
@@ -665,8 +670,10 @@ def test_judge_sgd_one_step_messages():
         for i in range(X.shape[0]):  # any sampled row is fine
             assert ref.judge_sgd_one_step(2 * lr * t[i] * X[i], None, args) == (1.0, "")
         closed_form = ref.min_norm_solution(X, t)
-        credit, msg = _check_result(ref.judge_sgd_one_step(closed_form, None, args))
+        result = ref.judge_sgd_one_step(closed_form, None, args)
+        credit, msg = _check_result(result)
         assert credit == 0.0 and "did not iterate" in msg
+        assert result[2] == "closed form without iterating"
         _no_expected_numbers(msg, closed_form)
         credit, msg = _check_result(ref.judge_sgd_one_step(lr * t[0] * X[0], None, args))
         assert credit == 0.0 and "factor 2" in msg
@@ -685,12 +692,12 @@ def test_judge_derivative_messages():
         args = ref.learning_rate_problem(_rng(s))
         expected = ref.loss_derivative(*args.values())
         flipped = ref.loss_derivative_sign_flipped(*args.values())
-        credit, msg = _check_result(ref.judge_derivative_matches_finite_difference(flipped, expected, args))
+        result = ref.judge_derivative_matches_finite_difference(flipped, expected, args)
+        credit, msg = _check_result(result)
         assert credit == 0.0 and "sign flipped" in msg
+        assert result[2] == "sign-flipped derivative"
         _no_expected_numbers(msg, expected)
-        credit, msg = _check_result(
-            ref.judge_derivative_matches_finite_difference(expected * 1.01, expected, args)
-        )
+        credit, msg = _check_result(ref.judge_derivative_matches_finite_difference(expected * 1.01, expected, args))
         assert credit == 0.0 and "finite difference" in msg
         assert ref.judge_derivative_matches_finite_difference(expected * (1 + 1e-9), None, args)[0] == 1.0
 
@@ -700,11 +707,40 @@ def test_judge_learning_rate_messages():
         args = ref.learning_rate_problem_no_eta(_rng(s))
         eta = ref.optimal_learning_rate(*args.values())
         without_n = ref.optimal_learning_rate_without_n(*args.values())
-        credit, msg = _check_result(ref.judge_learning_rate_minimizes(without_n, eta, args))
+        result = ref.judge_learning_rate_minimizes(without_n, eta, args)
+        credit, msg = _check_result(result)
         assert credit == 0.0 and "factor n" in msg and "too small" in msg
+        assert result[2] == "eta* without the factor n"
         _no_expected_numbers(msg, eta)
         credit, msg = _check_result(ref.judge_learning_rate_minimizes(eta * 1.05, eta, args))
         assert credit == 0.0 and "too large" in msg
         credit, msg = _check_result(ref.judge_learning_rate_minimizes(-eta, eta, args))
         assert credit == 0.0 and "positive" in msg
         assert ref.judge_learning_rate_minimizes(eta * (1 + 1e-7), None, args) == (1.0, "")
+
+
+# =============================================================================================
+# Q2.1 answers without computation
+# =============================================================================================
+
+
+def test_computation_graphs():
+    a, b = ref.accepted_computation_graphs()
+    assert ref.computation_graph() == a
+    common = {
+        ("w0", "L0"), ("w0", "w1"), ("grad_w0", "w1"), ("eta", "w1"), ("w1", "L1"),
+        ("w1", "w2"), ("grad_w1", "w2"), ("eta", "w2"), ("w2", "L2"),
+    }  # fmt: skip
+    assert set(a) == common | {("w0", "grad_w0"), ("w1", "grad_w1")} and len(a) == 11
+    assert set(b) == common | {("L0", "grad_w0"), ("L1", "grad_w1")} and len(b) == 11
+    nodes = {"w0", "L0", "grad_w0", "w1", "L1", "grad_w1", "w2", "L2", "eta"}
+    assert {x for e in a for x in e} == nodes == {x for e in b for x in e}
+    a.append(("x", "y"))  # callers get fresh lists
+    assert len(ref.accepted_computation_graphs()[0]) == 11
+
+
+def test_text_answers():
+    assert ref.memory_complexity() == {"forward": "O(1)", "backward": "O(t)"}
+    assert ref.memory_complexity_backward_constant()["backward"] == "O(1)"
+    assert isinstance(ref.realistic_problem(), str) and "memory" in ref.realistic_problem()
+    assert ref.filter_detects() == "edges"

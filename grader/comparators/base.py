@@ -26,6 +26,7 @@ class Verdict:
 
     fraction: float
     message: str = ""
+    mistake: str | None = None  # the name of a known mistake the value was recognized as
 
     @property
     def passed(self) -> bool:

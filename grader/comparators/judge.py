@@ -2,7 +2,8 @@
 
 The rubric names it (`compare: {name: judge, function: judge_sgd_one_step}`); it is called
 as `function(received, expected, args, **options)` in the grader's process, on plain data
-only, and returns a fraction of credit, or (fraction, message).
+only, and returns a fraction of credit, (fraction, message), or (fraction, message, mistake)
+where `mistake` names a known mistake it recognized (or is None).
 """
 
 from __future__ import annotations
@@ -24,8 +25,12 @@ class JudgeSpec(SpecBase):
 def compare(received: Any, expected: Any, spec: JudgeSpec, ctx: CompareContext) -> Verdict:
     judge = ctx.judges[spec.function]
     outcome = judge(received, expected, dict(ctx.args), **spec.options)
-    fraction, message = outcome if isinstance(outcome, tuple) else (outcome, "")
-    fraction = float(fraction)
+    parts = outcome if isinstance(outcome, tuple) else (outcome,)
+    if not 1 <= len(parts) <= 3:
+        raise ValueError(f"judge {spec.function} returned {len(parts)} values, expected 1 to 3")
+    fraction = float(parts[0])
+    message = str(parts[1]) if len(parts) > 1 else ""
+    mistake = str(parts[2]) if len(parts) > 2 and parts[2] is not None else None
     if not math.isfinite(fraction) or not 0.0 <= fraction <= 1.0:
         raise ValueError(f"judge {spec.function} returned {fraction!r}, not a fraction in [0, 1]")
-    return Verdict(fraction, str(message))
+    return Verdict(fraction, message, mistake)

@@ -60,8 +60,9 @@ def compare(received: Any, expected: Any, spec: NumericSpec, ctx: CompareContext
         return Verdict(0.0, f"received {kind} at index {index}; NaN and inf never pass")
     if got_cmp.size == 0 or np.allclose(got_cmp, want_cmp, rtol=spec.rtol, atol=spec.atol):
         return Verdict(1.0)
-    abs_err = np.abs(got_cmp - want_cmp)
-    rel_err = abs_err / np.maximum(np.abs(want_cmp), np.finfo(float).tiny)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        abs_err = np.abs(got_cmp - want_cmp)
+        rel_err = abs_err / np.maximum(np.abs(want_cmp), np.finfo(float).tiny)
     worst = np.unravel_index(int(np.argmax(abs_err - spec.rtol * np.abs(want_cmp))), abs_err.shape)
     n_bad = int(np.sum(abs_err > spec.atol + spec.rtol * np.abs(want_cmp)))
     where = f" at index {tuple(int(i) for i in worst)}" if got_cmp.ndim else ""
