@@ -6,10 +6,15 @@ Heavy imports stay inside the commands, so `grader --help` is instant.
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from pathlib import Path
 
 from grader.errors import GraderError
+
+# Commands that live beside the code they run: each module has `register(subparsers)` and
+# keeps its heavy imports inside the command function, so `grader --help` stays instant.
+_COMMAND_MODULES: tuple[str, ...] = ()
 
 
 def _grade(args: argparse.Namespace) -> int:
@@ -62,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--assignment", required=True, help="assignment name or rubric path")
     validate.add_argument("--examples", help="examples folder (default: submissions_example/NAME)")
     validate.set_defaults(run=_validate)
+
+    for name in _COMMAND_MODULES:
+        importlib.import_module(name).register(commands)
     return parser
 
 

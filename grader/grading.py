@@ -15,9 +15,9 @@ from grader import comparators
 from grader.assignment import Assignment, Case
 from grader.comparators import CompareContext, Verdict
 from grader.comparators.base import short
-from grader.errors import GraderError
 from grader.results import Results, TestResult
 from grader.runner import ChildSession, Outcome
+from grader.submission import locate
 
 
 @dataclass(frozen=True)
@@ -56,19 +56,6 @@ class Report:
         return sum(c.case.points for c in self.checks)
 
 
-def find_submission_file(submission: Path, filename: str) -> Path:
-    """The file to grade: SUBMISSION itself, or `filename` inside the SUBMISSION folder."""
-    if submission.is_dir():
-        candidate = submission / filename
-        if not candidate.is_file():
-            found = sorted(p.name for p in submission.iterdir())[:20]
-            raise GraderError(f"{submission} has no {filename} (found: {', '.join(found) or 'nothing'})")
-        return candidate
-    if not submission.exists():
-        raise GraderError(f"no such file: {submission}")
-    return submission
-
-
 def judge(case: Case, outcome: Outcome, judges: dict[str, Any]) -> CheckResult:
     """Score one case from what the child returned. Never raises."""
     if not outcome.ok:
@@ -102,7 +89,7 @@ def judge(case: Case, outcome: Outcome, judges: dict[str, Any]) -> CheckResult:
 def grade(assignment: Assignment, submission: Path) -> Report:
     """Grade one submission: one child process, restarted only after a call kills it."""
     rubric = assignment.rubric
-    path = find_submission_file(submission, rubric.submission.filename)
+    path = locate(submission, rubric.submission.filename)
     report = Report(assignment, path)
     started = time.perf_counter()
     deadline = started + rubric.limits.submission_seconds

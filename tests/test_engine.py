@@ -281,7 +281,7 @@ def test_folder_submission_and_name_resolution(tmp_path):
     (empty / "notes.txt").write_text("")
     run = subprocess.run([sys.executable, "-m", "grader", "grade", "empty", "--assignment", "tiny"],
                          capture_output=True, text=True, cwd=tmp_path)
-    assert run.returncode == 2 and "has no tiny.py (found: notes.txt)" in run.stderr
+    assert run.returncode == 2 and "has no tiny.py (expected tiny.py; found: notes.txt)" in run.stderr
 
 
 def test_engine_has_no_assignment_knowledge():
@@ -290,3 +290,23 @@ def test_engine_has_no_assignment_knowledge():
         if path.suffix in (".py", ".json"):
             found = words.findall(path.read_text())
             assert not found, f"{path.name} mentions {found}"
+
+
+def test_submission_folder_rules(tmp_path):
+    from grader.errors import GraderError
+    from grader.submission import locate
+
+    upload = tmp_path / "upload"
+    (upload / "__MACOSX" / "hw").mkdir(parents=True)
+    (upload / "__MACOSX" / "hw" / "tiny.py").write_text("litter")
+    (upload / ".DS_Store").write_text("")
+    (upload / "hw").mkdir()
+    (upload / "hw" / "tiny.py").write_text(CORRECT)
+    assert locate(upload, "tiny.py") == upload / "hw" / "tiny.py"  # one folder down, litter ignored
+    (upload / "tiny.py").write_text(CORRECT)
+    assert locate(upload, "tiny.py") == upload / "tiny.py"  # the top wins
+    other = tmp_path / "other"
+    (other / "a").mkdir(parents=True)
+    (other / "a" / "solution.py").write_text("")
+    with pytest.raises(GraderError, match=r"expected tiny.py; found: a/solution.py\)"):
+        locate(other, "tiny.py")
