@@ -37,6 +37,7 @@ validate: install
 	$(BIN)/grader validate --assignment $(ASSIGNMENT)
 
 test: lint typecheck
+	bash scripts/install-test-deps.sh
 	$(BIN)/python -m pytest
 
 clean:
