@@ -188,11 +188,13 @@ def resolve_rubric(name_or_path: str) -> Path:
     if candidate.suffix in (".yaml", ".yml") or candidate.is_file():
         if not candidate.is_file():
             raise GraderError(f"no rubric at {candidate}")
-        return candidate.resolve()
-    for root in (Path.cwd(), project_root()):
-        path = root / "rubrics" / f"{name_or_path}.yaml"
-        if path.is_file():
-            return path.resolve()
+        return candidate  # as the user wrote it, so messages name the file they know
+    local = Path("rubrics") / f"{name_or_path}.yaml"
+    if local.is_file():
+        return local
+    path = project_root() / "rubrics" / f"{name_or_path}.yaml"
+    if path.is_file():
+        return path
     raise GraderError(
         f"no assignment named {name_or_path!r}: no rubrics/{name_or_path}.yaml here or in {project_root()}"
     )
