@@ -34,6 +34,14 @@ class Limits(Model):
     memory_mb: int = Field(1024, ge=64, description="address-space limit of the child")
     output_kb: int = Field(64, ge=1, description="student stdout/stderr kept per submission")
     message_mb: float = Field(64.0, gt=0, description="largest value one call may return")
+    # The sandbox's limits (see docs/threat-model.md); each applies to the child process.
+    cpu_seconds: float | None = Field(
+        None, gt=0, description="CPU time of the child process (default: import_seconds + submission_seconds)")
+    file_mb: int = Field(16, ge=1, description="largest file the submission may write")
+    disk_mb: int = Field(64, ge=1, description="room for the files it writes (a private tmpfs, then discarded)")
+    open_files: int = Field(64, ge=16, description="open file descriptors")
+    processes: int = Field(32, ge=1, description="processes and threads the submission may run at once")
+    source_mb: float = Field(2.0, gt=0, description="largest submission file accepted")
 
 
 class Submission(Model):
@@ -161,6 +169,7 @@ class Rubric(Model):
     title: str = ""
     submission: Submission
     reference: str | None = Field(None, description="reference module, relative to the rubric")
+    template: str | None = Field(None, description="the students' template, relative to the rubric")
     limits: Limits = Field(default_factory=Limits)
     visibility: Visibility = Field("visible", description="default visibility of checks")
     stdout_visibility: Visibility = Field("hidden", description="who sees the student's output")
@@ -177,6 +186,10 @@ class Rubric(Model):
 
     def reference_path(self, rubric_path: Path) -> Path:
         relative = self.reference or f"../reference/{self.assignment}.py"
+        return (rubric_path.parent / relative).resolve()
+
+    def template_path(self, rubric_path: Path) -> Path:
+        relative = self.template or f"../templates/{self.assignment}.py"
         return (rubric_path.parent / relative).resolve()
 
 

@@ -1,34 +1,49 @@
 """The parent's side of the process boundary: start a child, send calls, enforce limits.
 
 A `ChildSession` runs one submission. Each call waits at most its time limit; a call that
-hangs, crashes or ends the process fails with a message that says which, and the next
-call gets a fresh child. The student's prints are captured (and capped), never shown
-on the grader's own output.
+hangs, crashes, runs out of memory or ends the process fails with a message that says
+which, and the next call gets a fresh child. The student's prints are captured (and
+capped), never shown on the grader's own output.
+
+The child is sandboxed (sandbox.py decides how, child.py applies it): the session holds a
+uid of its own when the grader is root, hands the child its plan, and reads on a private
+status pipe which protections held and how the student's process ended. The submission
+file is checked before anything runs: a folder, a link out of the submission, a zip or
+notebook, a NUL byte, text that is not UTF-8 or a file over the size limit each get one
+clear message and no child at all.
 """
 
 from __future__ import annotations
 
+import codecs
 import contextlib
+import fcntl
 import json
 import os
+import re
 import selectors
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from grader import wire
+from grader import sandbox, wire
 from grader.rubric import Limits
 
 Status = Literal[
-    "ok", "exception", "missing", "timeout", "crashed", "exited",
+    "ok", "exception", "missing", "timeout", "crashed", "exited", "memory",
     "unsupported", "too_large", "protocol", "import_failed", "not_run",
 ]
+# After these the child is not trusted to go on: the next call starts a fresh one.
+RESTART_AFTER = ("timeout", "crashed", "exited", "memory", "too_large", "protocol")
+F_SETPIPE_SZ = 1031
 
 # The child starts from nothing the parent has loaded: a fresh interpreter that imports
 # only grader.child (and through it numpy), then forgets where grader lives.
@@ -103,32 +118,148 @@ def _signal_name(number: int) -> str:
         return f"signal {number}"
 
 
+_CODING = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
+_NOT_PYTHON = (
+    (b"PK\x03\x04", "a zip archive, not Python source: unzip it and submit the .py file inside"),
+    (b"PK\x05\x06", "an (empty) zip archive, not Python source"),
+    (b"\x1f\x8b", "a gzip archive, not Python source"),
+    (b"%PDF", "a PDF document, not Python source"),
+    (b"\x7fELF", "a compiled program, not Python source"),
+)
+
+
+def check_source(data: bytes, name: str) -> str | None:
+    """Why `data` is not a Python source file to import, or None when it looks like one."""
+    for magic, what in _NOT_PYTHON:
+        if data.startswith(magic):
+            return f"{name} is {what}"
+    head = data[:4096].lstrip()
+    if head.startswith(b"{") and b'"cells"' in data[:1 << 20]:
+        return (f"{name} is a Jupyter notebook, not a Python file: export it as Python "
+                "(File > Download as > Python (.py)) and submit that")
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        line = data.count(b"\n", 0, nul) + 1
+        return f"{name} contains a NUL byte (line {line}): it is not a text file"
+    try:
+        data.decode("utf-8")
+        return None
+    except UnicodeDecodeError as error:
+        bad = error.start
+    for first_lines in data.split(b"\n", 2)[:2]:  # PEP 263: a declared encoding is honoured
+        match = _CODING.match(first_lines)
+        if match:
+            try:
+                data.decode(codecs.lookup(match.group(1).decode("ascii")).name)
+                return None
+            except (LookupError, UnicodeDecodeError):
+                break
+    line = data.count(b"\n", 0, bad) + 1
+    return (f"{name} is not UTF-8 text (byte 0x{data[bad]:02X} on line {line}): "
+            "save it with the UTF-8 encoding")
+
+
+def read_submission(path: Path, limits: Limits) -> tuple[bytes | None, str | None]:
+    """The submission's bytes, or a clear reason why it cannot be graded (never raises)."""
+    name = path.name
+    limit = int(limits.source_mb * 1024 * 1024)
+    try:
+        info = os.lstat(path)
+        if stat.S_ISLNK(info.st_mode):
+            target = os.path.realpath(path)
+            folder = os.path.realpath(path.parent)
+            if not target.startswith(folder + os.sep):
+                return None, (f"{name} is a symbolic link to {os.readlink(path)}, outside the submission: "
+                              "submit the file itself")
+            info = os.stat(path)
+        if stat.S_ISDIR(info.st_mode):
+            return None, f"{name} is a folder, not a Python file"
+        if not stat.S_ISREG(info.st_mode):
+            return None, f"{name} is not a regular file"
+        if info.st_size > limit:
+            return None, (f"{name} is too large ({info.st_size / 1024 / 1024:.1f} MB; "
+                          f"the limit is {limits.source_mb:g} MB)")
+        with open(path, "rb") as stream:
+            data = stream.read(limit + 1)
+    except FileNotFoundError:
+        return None, f"{name} does not exist (a broken link?)"
+    except OSError as error:
+        return None, f"{name} cannot be read: {error.strerror}"
+    if len(data) > limit:
+        return None, f"{name} is too large (the limit is {limits.source_mb:g} MB)"
+    problem = check_source(data, name)
+    return (None, problem) if problem else (data, None)
+
+
 class ChildSession:
     """One submission's child process, restarted after a call that killed it."""
 
-    def __init__(self, submission: Path, module: str, limits: Limits) -> None:
+    def __init__(self, submission: Path, module: str, limits: Limits, *, hide: Sequence[Path] = ()) -> None:
+        """`hide`: folders the child must never see, besides the project's own (sandbox.hidden_paths)."""
         self.limits = limits
         self.module = module
         self.output = OutputCapture(limits.output_kb * 1024)
         self.message_limit = int(limits.message_mb * 1024 * 1024)
-        self._workdir = Path(tempfile.mkdtemp(prefix="grader-"))
-        self._submission = self._workdir / submission.name
-        shutil.copyfile(submission, self._submission)
+        self.sandbox: dict[str, Any] = {}  # what the last child reported about its protections
+        self._hide = tuple(hide)
         self._process: subprocess.Popen[bytes] | None = None
         self._import_failure: Outcome | None = None
+        self._status_fd: int | None = None
+        self._status = bytearray()
+        self._exit: dict[str, Any] | None = None
+        self._lease: sandbox.UidLease | None = None
+        # The student's working folder (the same path inside the sandbox), and a private one
+        # of ours: the pristine copy of the file, and where the child mounts its new root.
+        self._workdir = Path(tempfile.mkdtemp(prefix="grader-"))
+        self._private = Path(tempfile.mkdtemp(prefix="grader-private-"))
+        self._submission = self._workdir / submission.name
+        self._source = self._private / "source.py"
+        try:
+            data, problem = read_submission(submission, limits)
+            if data is None:
+                self._import_failure = Outcome("import_failed", message=problem or "cannot be read")
+                return
+            self._source.write_bytes(data)
+            if sandbox.enabled() and sandbox.host().root:
+                self._lease = sandbox.UidLease()
+        except BaseException:
+            self.close()
+            raise
 
     # -- lifecycle -------------------------------------------------------------------
 
     def start(self) -> Outcome:
         """Start a child and import the submission; the outcome says whether it worked."""
-        config = {"submission": str(self._submission), "module": self.module,
-                  "message_limit": self.message_limit}
-        self._process = subprocess.Popen(
-            [sys.executable, "-I", "-c", _BOOT, _PACKAGE_ROOT, json.dumps(config)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            cwd=self._workdir, env=child_environment(), start_new_session=True, close_fds=True,
-        )
+        if self._import_failure is not None:
+            return self._import_failure
+        self._fresh_workdir()
+        config: dict[str, Any] = {"submission": str(self._submission), "module": self.module,
+                                  "message_limit": self.message_limit}
+        env = child_environment()
+        env["HOME"] = env["TMPDIR"] = str(self._workdir)
+        status_write = None
+        if sandbox.enabled():
+            self._status_fd, status_write = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
+            config.update(status_fd=status_write, parent=os.getpid(), sandbox=sandbox.plan(
+                self.limits, self._workdir, self._submission, self._source, self._private / "root",
+                self._lease.uid if self._lease else None, self._hide))
+        self._status.clear()
+        self._exit = None
+        try:
+            self._process = subprocess.Popen(
+                [sys.executable, "-I", "-c", _BOOT, _PACKAGE_ROOT, json.dumps(config)],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                cwd=self._workdir, env=env, start_new_session=True, close_fds=True,
+                pass_fds=(status_write,) if status_write is not None else (),
+            )
+        finally:
+            if status_write is not None:
+                os.close(status_write)
+        assert self._process.stderr is not None
+        with contextlib.suppress(OSError):  # fewer wake-ups when a submission floods its output
+            fcntl.fcntl(self._process.stderr.fileno(), F_SETPIPE_SZ, 1 << 20)
         outcome = self._exchange(None, self.limits.import_seconds, during_import=True)
+        self._read_status()
         if outcome.status == "ok":
             return outcome
         self.stop()
@@ -136,20 +267,86 @@ class ChildSession:
         self._import_failure = failure
         return failure
 
+    def _fresh_workdir(self) -> None:
+        """Only a copy of the submission in the working folder, whatever a previous child left."""
+        for entry in os.scandir(self._workdir):
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path, ignore_errors=True)
+            else:
+                os.unlink(entry.path)
+        fd = os.open(self._submission, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+        with open(fd, "wb") as stream:
+            stream.write(self._source.read_bytes())
+        if self._lease is not None:  # its own folder, for when there is no private filesystem
+            for path in (self._workdir, self._submission):
+                os.chown(path, self._lease.uid, self._lease.gid, follow_symlinks=False)
+
     def stop(self) -> None:
+        """End the child and everything it started (see child.py: SIGTERM makes P0 kill all)."""
         process, self._process = self._process, None
         if process is None:
             return
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signal.SIGKILL)
+        forced = False
+        if self._status_fd is not None and process.poll() is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=5.0)
+            except subprocess.TimeoutExpired:
+                forced = True
+        if self._status_fd is None or forced:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, signal.SIGKILL)
         process.wait()
         for stream in (process.stdin, process.stdout, process.stderr):
             if stream is not None:
                 stream.close()
+        self._read_status()
+        if self._status_fd is not None:
+            os.close(self._status_fd)
+            self._status_fd = None
+        if self._lease is not None and (forced or "pid namespace" not in str(self.sandbox.get("processes"))):
+            sandbox.sweep(self._lease.uid)
 
     def close(self) -> None:
         self.stop()
+        if self._lease is not None:  # stop() swept already unless a pid namespace made it needless
+            self._lease.release()
+            self._lease = None
         shutil.rmtree(self._workdir, ignore_errors=True)
+        shutil.rmtree(self._private, ignore_errors=True)
+
+    def _read_status(self) -> None:
+        """Take what the child wrote on its status pipe: its sandbox report, how it ended."""
+        if self._status_fd is None:
+            return
+        while True:
+            try:
+                data = os.read(self._status_fd, 1 << 16)
+            except BlockingIOError:
+                break
+            if not data:
+                break
+            self._status += data
+        *lines, rest = self._status.split(b"\n")
+        self._status = bytearray(rest)
+        for line in lines:
+            try:
+                message = json.loads(line)
+            except ValueError:
+                continue
+            if message.get("kind") == "sandbox" and isinstance(message.get("report"), dict):
+                self.sandbox = message["report"]
+                sandbox.warn_once(self.sandbox)
+            elif message.get("kind") == "exit":
+                self._exit = message
+
+    @property
+    def sandbox_summary(self) -> str:
+        """One line for instructors: the protections the submission ran under."""
+        if not sandbox.enabled():
+            return sandbox.summary({"mode": "off"})
+        return sandbox.summary(self.sandbox)
 
     def __enter__(self) -> ChildSession:
         return self
@@ -169,7 +366,7 @@ class ChildSession:
                 return started
         request = wire.pack({"op": "call", "function": function, "args": list(args)}, 1 << 62)
         outcome = self._exchange(request, seconds, during_import=False)
-        if outcome.status in ("timeout", "crashed", "exited", "too_large", "protocol"):
+        if outcome.status in RESTART_AFTER:
             self.stop()  # the next call gets a fresh child
         return outcome
 
@@ -222,7 +419,7 @@ class ChildSession:
                     if isinstance(frame, Outcome):
                         return frame
                     if frame is not None:
-                        return self._answer(frame, time.perf_counter() - started)
+                        return self._answer(frame, time.perf_counter() - started, during_import)
         finally:
             selector.close()
 
@@ -242,7 +439,11 @@ class ChildSession:
     def _too_large(self) -> str:
         return f"output too large (more than {self.limits.message_mb:g} MB)"
 
-    def _answer(self, payload: bytes, seconds: float) -> Outcome:
+    def _memory(self, during_import: bool) -> str:
+        text = f"exceeded the memory limit ({sandbox.memory_text(self.limits)})"
+        return f"{text} while importing the module" if during_import else text
+
+    def _answer(self, payload: bytes, seconds: float, during_import: bool = False) -> Outcome:
         try:
             message = wire.unpack(payload)
         except wire.WireError as error:
@@ -255,6 +456,8 @@ class ChildSession:
                            seconds=seconds)
         if op == "too_large":
             return Outcome("too_large", message=self._too_large(), seconds=seconds)
+        if op == "memory" or (op == "import_error" and message.get("kind") == "memory"):
+            return Outcome("memory", message=self._memory(during_import), seconds=seconds)
         text = str(message.get("message", ""))
         kinds: dict[str, Status] = {"exception": "exception", "exited": "exited",
                                     "unsupported": "unsupported", "import_error": "import_failed"}
@@ -265,11 +468,26 @@ class ChildSession:
         process = self._process
         assert process is not None
         try:
-            code = process.wait(timeout=1.0)
+            code = process.wait(timeout=2.0)
         except subprocess.TimeoutExpired:
             return Outcome("protocol", message="the process closed the grader's channel", seconds=seconds)
+        self._read_status()
+        maxrss = 0
+        if self._exit is not None:  # the sandbox saw exactly how the student's process ended
+            code = int(self._exit.get("code", code))
+            maxrss = int(self._exit.get("maxrss_kb", 0)) * 1024
         subject = "the module" if during_import else "the function"
+        if self.sandbox.get("error"):
+            return Outcome("protocol", seconds=seconds,
+                           message=f"the grader's sandbox could not be set up: {self.sandbox['error']}")
         if code < 0:
-            return Outcome("crashed", message=f"the process was killed by {_signal_name(-code)}",
-                           seconds=seconds)
+            name = _signal_name(-code)
+            if -code == signal.SIGXCPU:
+                cpu = self.limits.cpu_seconds or (self.limits.submission_seconds + self.limits.import_seconds)
+                return Outcome("timeout", message=f"exceeded the time limit ({cpu:g} s of CPU time)", seconds=seconds)
+            memory_signals = (signal.SIGKILL, signal.SIGSEGV, signal.SIGBUS, signal.SIGABRT)
+            if -code in memory_signals and maxrss >= 0.5 * self.limits.memory_mb * 1024 * 1024:
+                return Outcome("memory", message=f"{self._memory(during_import)}: the process was killed by {name}",
+                               seconds=seconds)
+            return Outcome("crashed", message=f"the process was killed by {name}", seconds=seconds)
         return Outcome("exited", message=f"{subject} ended the process (exit code {code})", seconds=seconds)
