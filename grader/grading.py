@@ -15,6 +15,7 @@ from grader import comparators
 from grader.assignment import Assignment, Case
 from grader.comparators import CompareContext, Verdict
 from grader.comparators.base import short
+from grader.notebook import prepared
 from grader.results import Results, TestResult
 from grader.runner import ChildSession, Outcome
 from grader.submission import locate
@@ -46,6 +47,7 @@ class Report:
     import_error: str | None = None
     student_output: str = ""
     seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)  # e.g. what was dropped from a notebook
 
     @property
     def score(self) -> float:
@@ -87,27 +89,40 @@ def judge(case: Case, outcome: Outcome, judges: dict[str, Any]) -> CheckResult:
 
 
 def grade(assignment: Assignment, submission: Path) -> Report:
-    """Grade one submission: one child process, restarted only after a call kills it."""
+    """Grade one submission: one child process, restarted only after a call kills it.
+
+    A notebook is converted to a module first (grader.notebook); messages that name a line
+    of that module are mapped back to the notebook's cell and line.
+    """
     rubric = assignment.rubric
     path = locate(submission, rubric.submission.filename)
     report = Report(assignment, path)
     started = time.perf_counter()
     deadline = started + rubric.limits.submission_seconds
     judges = assignment.judges()
-    with ChildSession(path, rubric.submission.module_name, rubric.limits) as session:
-        first = session.start()
-        if not first.ok:
-            report.import_error = first.message
-        for case in assignment.cases:
-            remaining = deadline - time.perf_counter()
-            if remaining <= 0:
-                outcome = Outcome("not_run", message=(
-                    f"not run: the submission's time limit ({rubric.limits.submission_seconds:g} s) was reached"))
-            else:
-                limit = case.check.call_seconds or rubric.limits.call_seconds
-                outcome = session.call(case.function, list(case.args.values()), min(limit, remaining))
-            report.checks.append(judge(case, outcome, judges))
-        report.student_output = session.output.text()
+    with prepared(path, rubric.submission.filename) as program:
+        report.notes += program.notes
+        if program.error is not None:  # not a notebook that can run: like a syntax error
+            report.import_error = program.error
+            failed = Outcome("import_failed", message=program.error)
+            report.checks += [judge(case, failed, judges) for case in assignment.cases]
+            report.seconds = time.perf_counter() - started
+            return report
+        with ChildSession(program.path, rubric.submission.module_name, rubric.limits) as session:
+            first = program.outcome(session.start())
+            if not first.ok:
+                report.import_error = first.message
+            for case in assignment.cases:
+                remaining = deadline - time.perf_counter()
+                if remaining <= 0:
+                    outcome = Outcome("not_run", message=(
+                        f"not run: the submission's time limit ({rubric.limits.submission_seconds:g} s) was reached"))
+                else:
+                    limit = case.check.call_seconds or rubric.limits.call_seconds
+                    outcome = program.outcome(
+                        session.call(case.function, list(case.args.values()), min(limit, remaining)))
+                report.checks.append(judge(case, outcome, judges))
+            report.student_output = session.output.text()
     report.seconds = time.perf_counter() - started
     return report
 
@@ -171,6 +186,7 @@ def to_results(report: Report) -> Results:
     summary = [f"Autograded score: {report.score:g} / {report.max_score:g}."]
     if report.import_error:
         summary.append(f"Your file could not be loaded, so every check failed: {report.import_error}")
+    summary += report.notes
     if manual:
         listed = ", ".join(f"{q.id} ({q.points:g} points)" for q in manual)
         summary.append(f"Graded by course staff, not included above: {listed}.")

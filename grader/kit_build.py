@@ -1,0 +1,326 @@
+"""`grader student-kit`: write the template and the visible checks, without the answer key.
+
+The kit folder holds:
+
+    <submission file>     the rubric's template (rubric `template:`, default ../templates/NAME.py)
+    README.md             how to run the check
+    check/bundle.json     questions, visible checks, comparator options, hints, points, seals
+    check/values.wire     inputs, expected outputs and mistakes' outputs, in grader.wire's
+                          encoding (JSON + .npy blobs; read with allow_pickle=False)
+
+Only visible checks are written, each in one of three ways:
+
+- "values": inputs, expected output and the known mistakes' outputs, judged in the kit by
+  the same comparator and the same code as grading (grading.judge);
+- "sealed": a fixed-answer check (see `is_fixed`): its inputs, and seals of the accepted
+  answers and of the mistakes' outputs instead of the values (see grader.kit);
+- "on_submit": a check judged by a judge function of the reference module (the kit carries
+  no reference code), or one whose comparator options cannot be sealed soundly: the kit
+  runs the call, reports an error or a time-out, and leaves the verdict to grading.
+
+Nothing of a hidden check, and nothing of the reference module, is written.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import secrets
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from grader import kit, wire
+from grader.assignment import Assignment, Case, load_assignment, resolve_rubric
+from grader.comparators.exact import _plain, normalize_text
+from grader.comparators.one_of import canonical as one_of_canonical
+from grader.errors import GraderError
+
+README = """# {title}
+
+Your work goes in `{filename}`: fill in every function, keep the names and parameters. You may
+also hand in a Jupyter notebook `{notebook}` with the same functions (code cells run in order
+from the top; IPython magics such as `%matplotlib` are left out).
+
+Check it before you submit, from this folder (the `grader` command comes with the course's
+grader package; install it with pip as the course tells you):
+
+    grader check {filename}
+    grader check {filename} --question {question}
+
+This runs the visible checks of the autograder in the same isolated way as grading, with the
+same messages and hints. Some answers are only confirmed, not shown: the kit does not contain
+them. Hidden checks (other inputs) run only when you submit.
+"""
+
+
+def is_fixed(assignment: Assignment, case: Case) -> bool:
+    """A fixed-answer case: every student gets the same call, so its answer is one value.
+
+    That is a call without arguments, with literal inputs, or with a generator that ignores
+    its random generator (the same inputs for another seed). These are the handout's own
+    questions; a case on seeded random inputs is an exercise whose answer may be shown.
+    """
+    inputs = case.check.inputs
+    if not case.args or inputs.literal is not None or inputs.generator is None:
+        return True
+    generator = getattr(assignment.reference, inputs.generator)
+    index = int(case.key.rsplit("#", 1)[1]) - 1 if "#" in case.key else 0
+    seed = inputs.seed_list[index]
+    try:
+        other = generator(np.random.default_rng((seed or 0) + 7919), **inputs.kwargs)
+        return bool(_wire_bytes(other) == _wire_bytes(case.args))
+    except Exception:
+        return False
+
+
+def _wire_bytes(value: Any) -> bytes:
+    return wire.pack({"value": value}, 1 << 62)
+
+
+def _round_trip(value: Any) -> Any:
+    """The value as it reaches the kit (and as a student's answer reaches the grader)."""
+    return wire.unpack(_wire_bytes(value)[wire.FRAME_HEADER.size:])["value"]
+
+
+# -- sealing one case ------------------------------------------------------------------------
+
+
+class CannotSeal(Exception):
+    """This case's answer cannot be sealed soundly: it is left to grading."""
+
+
+def _forms(spec: Any, value: Any, *, accepted: bool) -> list[tuple[str, dict[str, Any]]]:
+    """(canonical text, form parameters) of every form of `value` that the comparator accepts.
+
+    For one_of, `accepted` adds the rubric's synonyms (an expected answer); a mistake's
+    output is one string. For edge_f1 with alternatives, each accepted graph is a form.
+    """
+    name = spec.name
+    values: list[Any] = [value]
+    params: dict[str, Any] = {}
+    if name == "one_of":
+        values = list(dict.fromkeys((list(spec.accepted) if accepted else [])
+                                    + ([value] if isinstance(value, str) else [])))
+        if not values:
+            raise CannotSeal("one_of without accepted answers")
+    elif name == "edge_f1" and spec.alternatives:
+        values = list(value)
+    elif name == "big_o" and isinstance(value, dict):
+        params["keys"] = sorted(value)
+    elif name == "numeric":
+        if spec.rtol > kit.MAX_RTOL:
+            raise CannotSeal(f"rtol {spec.rtol:g} is above {kit.MAX_RTOL:g}")
+        try:
+            array = np.asarray(value, dtype=float)
+        except (TypeError, ValueError):
+            raise CannotSeal("the expected value is not numeric") from None
+        if not np.all(np.isfinite(array)):
+            raise CannotSeal("the expected value is not finite")
+        offset, _ = kit.numeric_offset(array, spec.rtol, spec.atol)
+        params["offset"] = offset
+        params["shape"] = list(np.squeeze(array).shape if spec.shape == "squeeze" else array.shape)
+    elif name not in ("exact", "big_o", "edge_f1"):
+        raise CannotSeal(f"comparator {name} is not sealed")
+    forms = []
+    for item in values:
+        try:
+            forms.append((kit.canonical_text(spec, item, params), params))
+        except kit.Unmatchable as error:
+            raise CannotSeal(f"the expected value has no canonical form ({error})") from None
+    return forms
+
+
+def _sealed_form(text: str, params: dict[str, Any], salt: bytes, note: tuple[str, dict[str, Any]] | None
+                 ) -> dict[str, Any]:
+    tag, key = kit.seal(text, salt)
+    form: dict[str, Any] = {"tag": tag, **params}
+    if note is not None:
+        label, content = note
+        form["note"] = kit.lock(key, label, json.dumps(content, ensure_ascii=False))
+    return form
+
+
+def _answer_texts(spec: Any, expected: Any) -> list[str]:
+    """Texts that would give away the answer if a hint contained them."""
+    texts: list[str] = []
+    if spec.name == "one_of":
+        texts += [one_of_canonical(t) for t in (*spec.accepted, *([expected] if isinstance(expected, str) else []))]
+    elif spec.name == "big_o":
+        texts += [str(v) for v in (expected.values() if isinstance(expected, dict) else [expected])]
+    elif spec.name == "exact":
+        def leaves(value: Any) -> None:
+            if isinstance(value, bool):
+                return
+            if isinstance(value, int | float) and float(value).is_integer() and abs(value) >= 100:
+                number = int(value)
+                texts.extend([str(number), f"{number:,}", f"{number:_}", f"{number:,}".replace(",", " ")])
+            elif isinstance(value, str) and len(value.strip()) >= 2:
+                texts.append(value)
+            elif isinstance(value, list):
+                for item in value:
+                    leaves(item)
+            elif isinstance(value, dict):
+                for item in value.values():
+                    leaves(item)
+
+        leaves(_plain(expected))
+    return [t for t in texts if t.strip()]
+
+
+def hint_reveals(hint: str, texts: list[str]) -> bool:
+    """Whether the hint contains one of the texts, as words (case and spacing aside)."""
+    folded = normalize_text(hint)
+    squashed = folded.replace(" ", "")
+
+    def found(needle: str, haystack: str) -> bool:
+        return bool(needle) and re.search(rf"(?<!\w){re.escape(needle)}(?!\w)", haystack) is not None
+
+    def squashed_in(needle: str) -> bool:  # "O( t )" for "O(t)", "intensitychanges" for "intensity changes"
+        return not needle.isalnum() and needle.replace(" ", "") in squashed
+
+    return any(found(normalize_text(t), folded) or squashed_in(normalize_text(t)) for t in texts)
+
+
+def _seal_case(case: Case, expected: Any, mistakes: list[tuple[Any, Any]]) -> dict[str, Any]:
+    spec = case.check.compare
+    salt = secrets.token_bytes(16)
+    sealed: dict[str, Any] = {"salt": salt.hex(), "iterations": kit.ITERATIONS}
+    sealed["accept"] = [_sealed_form(text, params, salt, None)
+                        for text, params in _forms(spec, expected, accepted=True)]
+    plain = _plain(expected)
+    if spec.name == "exact":
+        sealed["type"] = type(plain).__name__
+        if isinstance(plain, list):
+            sealed["length"] = len(plain)
+    sealed["mistakes"] = []
+    for index, (mistake, output) in enumerate(mistakes):
+        note = {"name": mistake.name, "message": mistake.message, "credit": mistake.credit}
+        try:
+            forms = _forms(spec, output, accepted=False)
+        except CannotSeal:  # recognized at grading only
+            sealed["mistakes"].append([])
+            continue
+        sealed["mistakes"].append([
+            _sealed_form(text, params, salt, (f"mistake {index} form {n}", note))
+            for n, (text, params) in enumerate(forms)
+        ])
+    return sealed
+
+
+# -- the kit ---------------------------------------------------------------------------------
+
+
+def _check_fields(case: Case, *, with_mistakes: bool, feedback: str) -> dict[str, Any]:
+    check = case.check
+    spec = check.compare.model_dump(mode="json")
+    if check.compare.name == "one_of":
+        spec["accepted"] = []  # the accepted answers are sealed, never listed
+    if check.compare.name == "judge":
+        spec["function"], spec["options"] = "", {}
+    fields: dict[str, Any] = {
+        "name": check.name, "function": check.function, "compare": spec, "points": check.points,
+        "partial": check.partial, "visibility": "visible", "feedback": feedback,
+    }
+    if check.call_seconds is not None:
+        fields["call_seconds"] = check.call_seconds
+    if with_mistakes:
+        fields["mistakes"] = [{"name": m.name, "function": "", "message": m.message, "credit": m.credit}
+                              for m in check.mistakes]
+    return fields
+
+
+def _template_warnings(template: Path, functions: set[str]) -> list[str]:
+    if template.suffix != ".py":
+        return []
+    try:
+        tree = ast.parse(template.read_text(encoding="utf-8"))
+    except SyntaxError as error:
+        return [f"the template {template.name} does not compile: line {error.lineno}: {error.msg}"]
+    defined = {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
+    notes = [f"the template has no function {name}()" for name in sorted(functions - set(defined))]
+    notes += [f"the template's {name}() has no docstring" for name, node in sorted(defined.items())
+              if not name.startswith("_") and ast.get_docstring(node) is None]
+    return notes
+
+
+def build_kit(assignment_name: str, out: Path) -> list[str]:
+    """Write the kit for an assignment into `out`; returns notes for the instructor."""
+    rubric_path = resolve_rubric(assignment_name)
+    assignment = load_assignment(rubric_path)
+    rubric = assignment.rubric
+    template = rubric.template_path(rubric_path)
+    if not template.is_file():
+        raise GraderError(f"no template at {template} (set `template:` in {rubric_path.name})")
+    notes = _template_warnings(template, {c.function for c in assignment.cases})
+
+    checks: list[dict[str, Any]] = []
+    values: dict[str, Any] = {}
+    questions: dict[str, str] = {}
+    for case in assignment.cases:
+        if case.visibility != "visible":
+            continue
+        questions.setdefault(case.question.id, case.question.name)
+        spec = case.check.compare
+        try:
+            expected = _round_trip(case.expected)
+            mistakes = [(m, _round_trip(out)) for m, (_, out) in zip(case.check.mistakes, case.mistakes, strict=True)]
+        except wire.WireError as error:  # a reference output no submission could return either
+            raise GraderError(f"{case.key}: the reference's output cannot be written to the kit: {error}") from None
+        entry: dict[str, Any] = {"key": case.key, "question": case.question.id, "name": case.name,
+                                 "points": case.points}
+        mode, why, sealed = "values", "", None
+        if spec.name == "judge":
+            mode, why = "on_submit", "judged by the course's own code, which the kit does not carry"
+        elif is_fixed(assignment, case):
+            try:
+                sealed = _seal_case(case, expected, mistakes)
+                mode = "sealed"
+            except CannotSeal as error:
+                mode, why = "on_submit", "its answer is not in the kit"
+                notes.append(f"{case.key}: fixed answer left to grading: {error}")
+        feedback = case.check.feedback.strip()
+        if mode != "values" and feedback and hint_reveals(feedback, _answer_texts(spec, expected)):
+            notes.append(f"{case.key}: its hint contains the answer; the kit leaves the hint out "
+                         "(students see it after submitting)")
+            feedback, entry["hint_withheld"] = "", True
+        entry["mode"] = mode
+        if why:
+            entry["why"] = why
+        entry["check"] = _check_fields(case, with_mistakes=mode == "values", feedback=feedback)
+        if sealed is not None:
+            entry["sealed"] = sealed
+        values[case.key] = {"args": case.args}
+        if mode == "values":
+            values[case.key].update(expected=expected, mistakes=[output for _, output in mistakes])
+        checks.append(entry)
+
+    on_submit = [c["key"] for c in checks if c["mode"] == "on_submit"]
+    if on_submit:
+        notes.append(f"{len(on_submit)} visible check(s) run in the kit but are judged only at grading: "
+                     + ", ".join(on_submit))
+    manifest = {
+        "format": kit.FORMAT, "version": kit.FORMAT_VERSION,
+        "assignment": rubric.assignment, "title": rubric.title,
+        "submission": rubric.submission.model_dump(mode="json"),
+        "limits": rubric.limits.model_dump(mode="json"),
+        "questions": [{"id": qid, "name": name} for qid, name in questions.items()],
+        "checks": checks,
+    }
+    folder = out / kit.BUNDLE_FOLDER
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    (folder / kit.MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    payload = wire.pack({"values": values}, 1 << 62)[wire.FRAME_HEADER.size:]
+    (folder / kit.VALUES).write_bytes(payload)
+    filename = Path(rubric.submission.filename)
+    shutil.copyfile(template, out / (filename.stem + template.suffix))
+    (out / "README.md").write_text(README.format(
+        title=rubric.title or rubric.assignment, filename=filename.name, notebook=filename.stem + ".ipynb",
+        question=next(iter(questions), "1")), encoding="utf-8")
+    return notes
+

@@ -1,0 +1,326 @@
+"""`grader check`: run a student kit's visible checks on a student's file, as grading would.
+
+The file (a .py or a Jupyter notebook) runs in the same isolated child process as in grading
+(grader.runner.ChildSession, with the rubric's limits), so an endless loop ends with a
+time-out message. "values" checks are judged by grading's own code (grading.judge and
+grading.feedback) on the kit's expected values; "sealed" checks by comparing seals (see
+grader.kit); "on_submit" checks are run, and fail here only when the call itself fails.
+Only visible checks are in a kit, so nothing of a hidden check can be shown.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import ValidationError
+
+from grader import kit, wire
+from grader.assignment import Case
+from grader.comparators import Verdict
+from grader.comparators.exact import _plain
+from grader.errors import GraderError
+from grader.grading import CheckResult, feedback, judge
+from grader.notebook import prepared
+from grader.rubric import Check, Limits, Question, Submission
+from grader.runner import ChildSession, Outcome
+from grader.submission import locate
+
+Mode = Literal["values", "sealed", "on_submit"]
+Status = Literal["pass", "fail", "submit"]
+NOT_CONFIRMED = "not the expected answer"
+PARTIAL_NOTE = "the kit confirms only a complete answer here; partial credit is worked out when you submit"
+ON_SUBMIT = "ran without errors; judged when you submit"
+
+
+@dataclass(frozen=True)
+class KitCheck:
+    case: Case
+    mode: Mode
+    why: str = ""
+    sealed: dict[str, Any] | None = None
+    hint_withheld: bool = False
+
+
+@dataclass(frozen=True)
+class Kit:
+    folder: Path
+    assignment: str
+    title: str
+    submission: Submission
+    limits: Limits
+    checks: tuple[KitCheck, ...]
+    questions: tuple[tuple[str, str], ...]
+
+
+def find_kit(kit_dir: Path | None, submission: Path) -> Path:
+    """The folder holding bundle.json: given, or under ./check, or beside the submission."""
+    if kit_dir is not None:
+        candidates = [kit_dir, kit_dir / kit.BUNDLE_FOLDER]
+    else:
+        beside = submission if submission.is_dir() else submission.parent
+        candidates = [Path.cwd() / kit.BUNDLE_FOLDER, beside / kit.BUNDLE_FOLDER, beside.parent / kit.BUNDLE_FOLDER]
+    for folder in candidates:
+        if (folder / kit.MANIFEST).is_file():
+            return folder
+    where = kit_dir if kit_dir is not None else Path.cwd()
+    raise GraderError(f"no student kit in {where} (looked for {kit.BUNDLE_FOLDER}/{kit.MANIFEST}); "
+                      "run this from the kit's folder or give --kit FOLDER")
+
+
+def load_kit(folder: Path) -> Kit:
+    try:
+        manifest = json.loads((folder / kit.MANIFEST).read_text(encoding="utf-8"))
+        values = wire.unpack((folder / kit.VALUES).read_bytes())["values"]
+    except (OSError, ValueError, KeyError) as error:
+        raise GraderError(f"the student kit in {folder} cannot be read ({error}); get a fresh copy") from None
+    if manifest.get("format") != kit.FORMAT or manifest.get("version") != kit.FORMAT_VERSION:
+        raise GraderError(f"the student kit in {folder} is for another version of the grader "
+                          f"(format {manifest.get('format')} {manifest.get('version')})")
+    try:
+        return _kit_of(folder, manifest, values)
+    except (ValidationError, KeyError, TypeError, ValueError) as error:
+        raise GraderError(f"the student kit in {folder} does not fit this version of the grader "
+                          f"({type(error).__name__}: {str(error).splitlines()[0]}); get a fresh copy") from None
+
+
+def _kit_of(folder: Path, manifest: dict[str, Any], values: dict[str, Any]) -> Kit:
+    names = {q["id"]: q["name"] for q in manifest["questions"]}
+    checks = []
+    for entry in manifest["checks"]:
+        check = Check.model_validate(entry["check"])
+        question = Question(id=entry["question"], name=names[entry["question"]], checks=[check])
+        data = values[entry["key"]]
+        mistakes = tuple(zip((m.name for m in check.mistakes), data.get("mistakes", []), strict=True))
+        case = Case(key=entry["key"], question=question, check=check, name=entry["name"], args=data["args"],
+                    expected=data.get("expected"), mistakes=mistakes, points=float(entry["points"]),
+                    visibility="visible")
+        checks.append(KitCheck(case, entry["mode"], entry.get("why", ""), entry.get("sealed"),
+                               bool(entry.get("hint_withheld"))))
+    return Kit(folder, manifest["assignment"], manifest.get("title", ""),
+               Submission.model_validate(manifest["submission"]), Limits.model_validate(manifest["limits"]),
+               tuple(checks), tuple(names.items()))
+
+
+# -- judging -------------------------------------------------------------------------------
+
+
+def _exact_shape_message(sealed: dict[str, Any], received: Any) -> str:
+    """What exact.compare would say about a value of the wrong type or length."""
+    got, want_type = _plain(received), sealed.get("type")
+    if want_type == "list" and isinstance(got, list) and "length" in sealed and len(got) != sealed["length"]:
+        return f"expected {sealed['length']} items, received {len(got)}"
+    numbers = {"int", "float"}
+    if want_type and type(got).__name__ != want_type and not (
+            type(got).__name__ in numbers and want_type in numbers and not isinstance(got, bool)):
+        return f"expected a value of type {want_type}, received {type(got).__name__}"
+    return ""
+
+
+def judge_sealed(item: KitCheck, outcome: Outcome) -> CheckResult:
+    """Confirm (or not) a fixed answer from its seals; recognize sealed mistakes."""
+    case = item.case
+    if not outcome.ok:
+        return CheckResult(case, 0.0, Verdict(0.0, outcome.message), outcome)
+    sealed = item.sealed or {}
+    spec = case.check.compare
+    received = outcome.value
+    salt, iterations = bytes.fromhex(sealed["salt"]), int(sealed["iterations"])
+    seals: dict[str, tuple[str, bytes]] = {}
+
+    def matches(form: dict[str, Any]) -> tuple[bool, bytes]:
+        text = kit.canonical_text(spec, received, form)
+        if text not in seals:
+            seals[text] = kit.seal(text, salt, iterations)
+        tag, key = seals[text]
+        return kit.same_tag(tag, form["tag"]), key
+
+    problem = _exact_shape_message(sealed, received) if spec.name == "exact" else ""
+    for form in sealed.get("accept", []):
+        try:
+            if matches(form)[0]:
+                return CheckResult(case, case.points, Verdict(1.0), outcome)
+        except kit.Unmatchable as error:
+            problem = problem or str(error)
+    for index, forms in enumerate(sealed.get("mistakes", [])):
+        for number, form in enumerate(forms):
+            try:
+                hit, key = matches(form)
+            except kit.Unmatchable:
+                continue
+            if hit:
+                note = json.loads(kit.unlock(key, f"mistake {index} form {number}", form["note"]))
+                text = f"This looks like a known mistake: {note['name']}." + (
+                    f" {note['message']}" if note.get("message") else "")
+                return CheckResult(case, 0.0, Verdict(0.0, text, note["name"]), outcome, note["name"])
+    message = problem or NOT_CONFIRMED
+    if case.check.partial and not problem:
+        message += f" ({PARTIAL_NOTE})"
+    return CheckResult(case, 0.0, Verdict(0.0, message), outcome)
+
+
+@dataclass(frozen=True)
+class Line:
+    """One row of the check's table."""
+
+    item: KitCheck
+    status: Status
+    text: str  # the feedback a student reads (Call:, message, Hint:), as grading writes it
+    mistake: str | None = None
+
+    @property
+    def hint(self) -> str:
+        """The table's short hint."""
+        check = self.item.case.check
+        if self.status == "pass":
+            return ""
+        if self.status == "submit":
+            return "ran; judged when you submit"
+        lines = [line for line in self.text.splitlines() if line and not line.startswith("Call:")]
+        if self.mistake:
+            return f"known mistake: {self.mistake}"
+        if check.feedback:
+            return check.feedback.strip().splitlines()[0]
+        return lines[0] if lines else "failed"
+
+
+def judge_item(item: KitCheck, outcome: Outcome) -> Line:
+    if item.mode == "values":
+        result = judge(item.case, outcome, {})
+    elif item.mode == "sealed":
+        result = judge_sealed(item, outcome)
+    else:
+        if outcome.ok:
+            return Line(item, "submit", f"{ON_SUBMIT} ({item.why})." if item.why else f"{ON_SUBMIT}.")
+        result = CheckResult(item.case, 0.0, Verdict(0.0, outcome.message), outcome)
+    text = feedback(result)
+    if not result.passed and item.hint_withheld:
+        text += "\nThe hint for this check is shown when you submit."
+    return Line(item, "pass" if result.passed else "fail", text, result.mistake)
+
+
+@dataclass
+class CheckReport:
+    kit: Kit
+    submission: Path
+    lines: list[Line] = field(default_factory=list)
+    import_error: str | None = None
+    notes: list[str] = field(default_factory=list)
+    student_output: str = ""
+    seconds: float = 0.0
+
+    @property
+    def judged(self) -> list[Line]:
+        return [line for line in self.lines if line.status != "submit"]
+
+
+def selected(checks: tuple[KitCheck, ...], question: str | None) -> list[KitCheck]:
+    if question is None:
+        return list(checks)
+    wanted = question.strip().rstrip(".")
+    chosen = [c for c in checks if c.case.question.id == wanted or c.case.question.id.startswith(wanted + ".")]
+    if not chosen:
+        ids = ", ".join(dict.fromkeys(c.case.question.id for c in checks))
+        raise GraderError(f"the kit has no visible checks for question {question} (it has: {ids})")
+    return chosen
+
+
+def check_submission(the_kit: Kit, submission: Path, question: str | None = None) -> CheckReport:
+    """Run the kit's visible checks (of one question, or all) on a submission."""
+    items = selected(the_kit.checks, question)
+    path = locate(submission, the_kit.submission.filename)
+    report = CheckReport(the_kit, path)
+    limits = the_kit.limits
+    started = time.perf_counter()
+    deadline = started + limits.submission_seconds
+    with prepared(path, the_kit.submission.filename) as program:
+        report.notes += program.notes
+        if program.error is not None:
+            report.import_error = program.error
+            failed = Outcome("import_failed", message=program.error)
+            report.lines = [judge_item(item, failed) for item in items]
+            return report
+        with ChildSession(program.path, the_kit.submission.module_name, limits) as session:
+            first = program.outcome(session.start())
+            if not first.ok:
+                report.import_error = first.message
+            for item in items:
+                case = item.case
+                remaining = deadline - time.perf_counter()
+                if remaining <= 0:
+                    outcome = Outcome("not_run", message=(
+                        f"not run: the submission's time limit ({limits.submission_seconds:g} s) was reached"))
+                else:
+                    limit = case.check.call_seconds or limits.call_seconds
+                    outcome = program.outcome(
+                        session.call(case.function, list(case.args.values()), min(limit, remaining)))
+                report.lines.append(judge_item(item, outcome))
+            report.student_output = session.output.text()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+# -- output --------------------------------------------------------------------------------
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
+
+
+def summary(report: CheckReport) -> list[str]:
+    judged = report.judged
+    passed = sum(1 for line in judged if line.status == "pass")
+    lines = [f"{passed} of {len(judged)} visible checks pass; hidden checks run when you submit."]
+    later = len(report.lines) - len(judged)
+    if later:
+        lines.append(f"{later} more visible check{'s' if later > 1 else ''} ran without errors here "
+                     "and will be judged when you submit (the kit does not carry their judge).")
+    return lines
+
+
+def render(report: CheckReport, width: int | None = None) -> str:
+    width = width or shutil.get_terminal_size((120, 24)).columns
+    the_kit = report.kit
+    out = [f"{the_kit.assignment}: {the_kit.title}".rstrip(": "),
+           f"Checking {report.submission.name} against the visible checks of the student kit.", ""]
+    if report.import_error:
+        out += [f"Your file could not be loaded, so every check fails: {report.import_error}", ""]
+    out += report.notes + ([""] if report.notes else [])
+    mark = {"pass": "pass", "fail": "FAIL", "submit": "later"}
+    rows = [(line.item.case.question.id, line.item.case.function, line.item.case.name, mark[line.status], line.hint)
+            for line in report.lines]
+    headers = ("Q", "function", "check", "result", "hint")
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
+    widths[1], widths[2] = min(widths[1], 24), min(widths[2], 40)
+    widths[4] = max(20, width - sum(widths[:4]) - 2 * 4)
+    out.append("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
+    out.append("  ".join("-" * w for w in widths))
+    for row in rows:
+        out.append("  ".join(_clip(c, w).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    out.append("  ".join("-" * w for w in widths))
+    out += summary(report)
+    failed = [line for line in report.lines if line.status == "fail"]
+    if failed and not report.import_error:
+        out += ["", "What went wrong:"]
+        for line in failed:
+            case = line.item.case
+            out.append(f"\n{case.question.id} {case.function}: {case.name}")
+            out += [f"    {text}" for text in line.text.splitlines()]
+    return "\n".join(out)
+
+
+def run_check(submission: Path, kit_dir: Path | None = None, question: str | None = None,
+              show_output: bool = False) -> int:
+    folder = find_kit(kit_dir, submission)
+    report = check_submission(load_kit(folder), submission, question)
+    print(render(report))
+    if show_output and report.student_output:
+        print("\n--- your file's own output ---")
+        print(report.student_output)
+    sys.stdout.flush()
+    return 0
