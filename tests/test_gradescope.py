@@ -1,0 +1,618 @@
+"""Gradescope end to end: the autograder zip, installed and run in a temporary /autograder tree.
+
+The tree is laid out as Gradescope lays it out (source/, submission/, results/,
+submission_metadata.json, and run_autograder copied to the root). setup.sh runs for real into a
+fresh virtual environment; the packages come from wheels rebuilt from this environment's own
+installed files (no network). Then run_autograder grades every example submission.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import unittest
+import zipfile
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from grader.assignment import load_assignment, slug
+from grader.errors import GraderError
+from grader.gradescope import (
+    GRADER_BASE_MB,
+    MESSAGE_COPIES,
+    TimeBudget,
+    _descendants,
+    cgroup_memory_limit_mb,
+    fallback_results,
+    memory_budget,
+    minimal_error_results,
+    read_submission_metadata,
+)
+from grader.gradescope_build import _reference_member, build, package_files, zip_bytes
+from grader.results import error_results
+from grader.validate import load_manifest
+
+from .conftest import ROOT, assert_valid_results
+
+EXAMPLES = ROOT / "submissions_example" / "hw2"
+MANIFEST = load_manifest(EXAMPLES / "expected.yaml")
+HW2 = ROOT / "rubrics" / "hw2.yaml"
+METADATA = {
+    "id": 123456,
+    "created_at": "2025-03-01T14:22:32.365935-08:00",
+    "assignment": {"id": 25828, "course_id": 1234, "title": "HW2", "due_date": "2025-03-02T23:00:00.000000-08:00",
+                   "late_due_date": None, "group_size": 2, "total_points": "8.0"},
+    "users": [{"email": "ada@example.com", "id": 1234, "name": "Ada"},
+              {"email": "alan@example.com", "id": 5678, "name": "Alan"}],
+    "previous_submissions": [{"submission_time": "2025-03-01T10:00:00-08:00", "score": 1.0, "results": {}}],
+}
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+PACKAGE_TESTS = re.compile(r"/tests?/")  # a package's own test suite (numpy/_core/tests/...)
+
+
+def repack(distribution: metadata.Distribution, folder: Path) -> Path:
+    """A wheel of an installed distribution, rebuilt from the files its RECORD lists.
+
+    Only what lives in site-packages is kept (console scripts are remade by pip from
+    entry_points.txt), without bytecode, so pip can install it offline as from PyPI. The
+    packages' own test suites are left out too: grading never imports them, and they are 40%
+    of the files pip would unpack (numpy's and sympy's mostly), which keeps `make test` fast.
+    """
+    name = re.sub(r"[-_.]+", "_", distribution.metadata["Name"]).lower()
+    wheel_text = distribution.read_text("WHEEL") or ""
+    tags = [line.split(":", 1)[1].strip() for line in wheel_text.splitlines() if line.startswith("Tag:")]
+    tag = "-".join(".".join(sorted({t.split("-")[i] for t in tags})) for i in range(3))
+    site = Path(str(distribution.locate_file("")))
+    wheel = folder / f"{name}-{distribution.version}-{tag}.whl"
+    records, info = [], None
+    with zipfile.ZipFile(wheel, "w", zipfile.ZIP_STORED) as archive:
+        for file in distribution.files or []:
+            member = file.as_posix()
+            if (member.startswith("../") or "__pycache__/" in member or member.endswith(".pyc")
+                    or PACKAGE_TESTS.search(member)):
+                continue
+            if member.endswith(".dist-info/RECORD"):
+                info = member.rsplit("/", 1)[0]
+                continue
+            if member.endswith((".dist-info/INSTALLER", ".dist-info/REQUESTED", ".dist-info/direct_url.json")):
+                continue
+            data = (site / member).read_bytes()
+            archive.writestr(member, data)
+            digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+            records.append(f"{member},sha256={digest},{len(data)}")
+        archive.writestr(f"{info}/RECORD", "\n".join([*records, f"{info}/RECORD,,"]) + "\n")
+    return wheel
+
+
+def unpack(archive: Path, destination: Path) -> None:
+    """Extract with the modes the zip records, as `unzip` does."""
+    with zipfile.ZipFile(archive) as opened:
+        for info in opened.infolist():
+            path = destination / info.filename
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(opened.read(info))
+            mode = (info.external_attr >> 16) & 0o777
+            if mode:
+                path.chmod(mode)
+
+
+def layout(root: Path, source: Path, submission: dict[str, str | bytes], meta: object = METADATA) -> Path:
+    """A Gradescope tree: source/ (a copy), submission/ (these files), results/, submission_metadata.json."""
+    shutil.copytree(source, root / "source")
+    shutil.copy2(source / "run_autograder", root / "run_autograder")  # Gradescope copies it there
+    (root / "results").mkdir()
+    for name, content in submission.items():
+        path = root / "submission" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content)
+    (root / "submission").mkdir(exist_ok=True)
+    if meta is not None:
+        (root / "submission_metadata.json").write_text(meta if isinstance(meta, str) else json.dumps(meta))
+    return root
+
+
+def results_of(root: Path, schema: dict) -> dict:
+    return assert_valid_results((root / "results" / "results.json").read_text(), schema)
+
+
+def failed_keys(data: dict) -> set[str]:
+    return {t["extra_data"]["check"].split("#")[0] for t in data["tests"]
+            if t.get("status") == "failed" and "check" in t.get("extra_data", {})}
+
+
+def run_here(root: Path, *options: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """`grader gradescope run` with this environment's grader (the unit tests' way)."""
+    command = [sys.executable, "-m", "grader", "gradescope", "run", "--root", str(root), *options]
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=root)
+
+
+# -- the build -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def autograder_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("build") / "autograder.zip"
+    run = subprocess.run([sys.executable, "-m", "grader", "gradescope", "build", "--assignment", "hw2",
+                          "--out", str(out)], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert "memory on Gradescope: container 768 MB" in run.stdout
+    return out
+
+
+@pytest.fixture(scope="session")
+def source(autograder_zip: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The zip, unpacked as Gradescope unpacks it into /autograder/source."""
+    folder = tmp_path_factory.mktemp("unpacked") / "source"
+    unpack(autograder_zip, folder)
+    return folder
+
+
+def test_the_zip_holds_exactly_the_autograder(autograder_zip):
+    with zipfile.ZipFile(autograder_zip) as archive:
+        members = {info.filename: (info.external_attr >> 16) & 0o777 for info in archive.infolist()}
+        requirements = archive.read("requirements.txt").decode()
+        setup = archive.read("setup.sh").decode()
+        run = archive.read("run_autograder").decode()
+    grader_files = {p.relative_to(ROOT).as_posix() for folder in ("grader", "grader/comparators")
+                    for p in (ROOT / folder).glob("*.py")}
+    grader_files |= {"grader/schema/gradescope_results.schema.json", "grader/autograder_files/setup.sh",
+                     "grader/autograder_files/run_autograder"}
+    top = {"setup.sh", "run_autograder", "scripts/install-system-deps.sh", "requirements.txt",
+           "rubrics/hw2.yaml", "reference/hw2.py"}
+    assert set(members) == top | grader_files
+    executable = {name for name, mode in members.items() if mode == 0o755}
+    assert executable == {"setup.sh", "run_autograder", "scripts/install-system-deps.sh"}
+    assert all(mode == 0o644 for name, mode in members.items() if name not in executable)
+    with zipfile.ZipFile(autograder_zip) as archive:
+        assert archive.read("scripts/install-system-deps.sh") == (ROOT / "scripts/install-system-deps.sh").read_bytes()
+        assert archive.read("reference/hw2.py") == (ROOT / "reference/hw2.py").read_bytes()
+    assert 'bash "$SOURCE/scripts/install-system-deps.sh"' in setup
+    assert "--no-deps --only-binary=:all: --requirement" in setup and "pip check" in setup
+    assert 'python" -m grader gradescope run --root "$ROOT" --assignment hw2 --timeout 600 --memory-mb 768' in run
+    assert "timeout --preserve-status --kill-after=5 590" in run
+    assert "@@" not in setup + run
+    assert "pytest" not in requirements
+
+
+def test_pins_are_the_installed_runtime_closure(autograder_zip):
+    with zipfile.ZipFile(autograder_zip) as archive:
+        lines = [line for line in archive.read("requirements.txt").decode().splitlines()
+                 if line and not line.startswith("#")]
+    pins = dict(line.split("==") for line in lines)
+    assert all(metadata.version(name) == version for name, version in pins.items())
+    names = {name.lower().replace("_", "-") for name in pins}
+    assert {"numpy", "pydantic", "pydantic-core", "pyyaml", "sympy", "mpmath", "nbformat"} <= names
+    assert not names & {"pytest", "ruff", "mypy", "dask", "distributed", "scipy", "gradescope-utils", "pip",
+                        "setuptools", "numgrader"}
+
+
+def test_the_build_is_reproducible_and_leaves_litter_out(tmp_path):
+    first = zip_bytes(build(HW2, timeout=600, memory_mb=768).members)
+    assert zip_bytes(build(HW2, timeout=600, memory_mb=768).members) == first
+    project = tmp_path / "project"
+    shutil.copytree(ROOT / "grader", project / "grader", ignore=shutil.ignore_patterns("__pycache__"))
+    for litter in ("grader/__pycache__/cli.cpython-311.pyc", "grader/.cli.py.swp", "grader/cli.py~",
+                   "grader/autograder_files/.DS_Store", "grader/autograder_files/setup.sh~",
+                   "grader/schema/__pycache__/x.json"):
+        (project / litter).parent.mkdir(parents=True, exist_ok=True)
+        (project / litter).write_text("litter")
+    config = {"tool": {"setuptools": {"packages": ["grader", "grader.comparators"],
+                                      "package-data": {"grader": ["schema/*.json", "autograder_files/*"]}}}}
+    files = set(package_files(project, config))
+    assert files == set(package_files(ROOT, config))
+    assert not any("__pycache__" in f or f.endswith(("~", ".swp", ".DS_Store")) for f in files)
+
+
+def test_the_reference_goes_where_the_rubric_points():
+    rubric = Path("rubrics/hw2.yaml")
+    assert _reference_member(rubric, None, "hw2", "rubrics/hw2.yaml") == "reference/hw2.py"
+    assert _reference_member(rubric, "solutions.py", "hw2", "rubrics/hw2.yaml") == "rubrics/solutions.py"
+    for outside in ("/srv/hw2.py", "../../hw2.py", ".."):
+        with pytest.raises(GraderError):
+            _reference_member(rubric, outside, "hw2", "rubrics/hw2.yaml")
+
+
+def test_the_build_refuses_what_cannot_work(tmp_path):
+    with pytest.raises(GraderError, match="leaves the child"):
+        build(HW2, timeout=600, memory_mb=512)
+    run = subprocess.run([sys.executable, "-m", "grader", "gradescope", "build", "--assignment", "nope"],
+                         capture_output=True, text=True, cwd=tmp_path)
+    assert run.returncode == 2 and run.stderr.startswith("grader: no assignment named 'nope'")
+
+
+# -- budgets ---------------------------------------------------------------------------------
+
+
+def test_memory_budget_fits_the_container():
+    limits = load_assignment(HW2).rubric.limits
+    default = memory_budget(limits, 768)
+    assert default.grader_mb == GRADER_BASE_MB + MESSAGE_COPIES * 64
+    assert default.child_mb == 768 - default.grader_mb and default.capped
+    assert default.grader_mb + default.child_mb <= 768
+    raised = memory_budget(limits, default.needed_mb)
+    assert raised.child_mb == limits.memory_mb == 1024 and not raised.capped
+    small = limits.model_copy(update={"memory_mb": 200})
+    assert memory_budget(small, 768).child_mb == 200
+    with pytest.raises(GraderError, match="at least 256 MB"):
+        memory_budget(limits, 600)
+
+
+def test_time_budget_leaves_time_to_spare():
+    budget = TimeBudget(600)
+    assert (budget.grading_window, budget.stop_after, budget.shell_after) == (520, 540, 590)
+    for timeout in (5, 30, 600, 2400):
+        b = TimeBudget(timeout)
+        assert 0 < b.grading_window < b.stop_after < b.shell_after < timeout
+
+
+def test_cgroup_memory_limit(tmp_path):
+    mount = tmp_path / "cgroup"
+    (mount / "memory" / "job").mkdir(parents=True)
+    (mount / "memory" / "job" / "memory.limit_in_bytes").write_text(f"{768 * 1024 * 1024}\n")
+    (mount / "memory" / "memory.limit_in_bytes").write_text("9223372036854771712\n")
+    proc = tmp_path / "cgroup.txt"
+    proc.write_text("4:memory:/job\n1:cpu:/\n")
+    assert cgroup_memory_limit_mb(proc, mount) == 768
+    (mount / "job").mkdir()
+    (mount / "job" / "memory.max").write_text("max\n")
+    (mount / "memory.max").write_text(f"{2048 * 1024 * 1024}\n")
+    proc.write_text("0::/job\n")
+    assert cgroup_memory_limit_mb(proc, mount) == 2048
+    assert cgroup_memory_limit_mb(tmp_path / "none", tmp_path / "none") is None
+
+
+# -- metadata and fallbacks ------------------------------------------------------------------
+
+
+def test_submission_metadata_keeps_ids_and_dates_and_never_raises(tmp_path):
+    path = tmp_path / "submission_metadata.json"
+    assert read_submission_metadata(path) == {}
+    path.write_text(json.dumps(METADATA))
+    assert read_submission_metadata(path) == {
+        "submission_id": 123456, "created_at": METADATA["created_at"], "assignment_id": 25828, "course_id": 1234,
+        "title": "HW2", "due_date": "2025-03-02T23:00:00.000000-08:00", "user_ids": [1234, 5678],
+        "previous_submissions": 1, "late": False}
+    for broken in ("{not json", "[1, 2]", '"text"', "\udcff", json.dumps({"id": [1], "users": "ada", "assignment": 3,
+                                                                            "created_at": "2025-03-05T10:00:00",
+                                                                            "previous_submissions": None})):
+        path.write_text(broken, errors="surrogateescape")
+        kept = read_submission_metadata(path)
+        assert kept.get("metadata_problems"), broken
+    path.write_bytes(b"\xff\xfe\x00")
+    assert read_submission_metadata(path)["metadata_problems"]
+    path.write_text(json.dumps({**METADATA, "created_at": "2025-03-05T10:00:00-08:00"}))
+    assert read_submission_metadata(path)["late"] is True
+
+
+def test_minimal_error_results_match_error_results(results_schema):
+    message = "the grader was killed by SIGKILL"
+    assert minimal_error_results(message) == json.loads(error_results(message).to_json())
+    assert_valid_results(minimal_error_results(message), results_schema)
+    text = fallback_results(Path("/nonexistent"), message, {"user_ids": [1]})
+    data = assert_valid_results(text, results_schema)
+    assert data["extra_data"]["gradescope"] == {"user_ids": [1]}
+
+
+# -- running, in this environment ------------------------------------------------------------
+
+BOOM_RUBRIC = """\
+assignment: boom
+submission: {filename: boom.py}
+limits: {call_seconds: 2, import_seconds: 1, submission_seconds: 60}
+questions:
+  - id: "1"
+    name: Add
+    points: 1
+    checks:
+      - {name: small, function: add, inputs: {literal: {a: 1, b: 2}}, compare: exact, points: 0.5}
+      - {name: large, function: add, inputs: {literal: {a: 100, b: 2}}, compare: exact, points: 0.5}
+  - id: "2"
+    name: Judged
+    points: 1
+    checks:
+      - {name: judged, function: add, inputs: {literal: {a: 1, b: 1}}, compare: {name: judge, function: judge},
+         points: 1, visibility: hidden}
+"""
+BOOM_REFERENCE = """\
+import os, signal, time
+
+def add(a, b):
+    return a + b
+
+def judge(received, expected, args):
+    {action}
+    return (1.0, "") if received == expected else (0.0, "wrong")
+"""
+SUBMISSION_ADD = "def add(a, b):\n    return a + b\n"
+
+
+def boom_tree(tmp_path: Path, action: str, rubric: str = BOOM_RUBRIC, submission: str = SUBMISSION_ADD) -> Path:
+    src = tmp_path / "src"
+    (src / "rubrics").mkdir(parents=True)
+    (src / "reference").mkdir()
+    (src / "rubrics" / "boom.yaml").write_text(rubric)
+    (src / "reference" / "boom.py").write_text(BOOM_REFERENCE.format(action=action))
+    (src / "run_autograder").write_text("#!/bin/sh\n")
+    return layout(tmp_path / "autograder", src, {"boom.py": submission})
+
+
+def test_a_grader_crash_still_gives_results_listing_every_check(tmp_path, results_schema):
+    root = boom_tree(tmp_path, "os.kill(os.getpid(), signal.SIGKILL)")
+    run = run_here(root, "--assignment", "boom")
+    assert run.returncode == 0, run.stderr
+    data = results_of(root, results_schema)
+    assert data["score"] == 0
+    error = next(t for t in data["tests"] if "grader-error" in t["tags"])
+    assert error["visibility"] == "hidden" and "killed by SIGKILL" in error["output"]
+    checks = [t for t in data["tests"] if "check" in t["extra_data"]]
+    assert [t["extra_data"]["check"] for t in checks] == ["1/small", "1/large", "2/judged"]
+    assert all(t["score"] == 0 and "not run" in t["output"] for t in checks)
+    assert data["extra_data"]["not_run"] == ["1/small", "1/large", "2/judged"]
+    assert data["extra_data"]["gradescope"]["user_ids"] == [1234, 5678]
+    assert data["stdout_visibility"] == "hidden"
+
+
+def test_a_hanging_grader_is_stopped_before_the_time_out(tmp_path, results_schema):
+    root = boom_tree(tmp_path, "time.sleep(1000)")
+    started = time.monotonic()
+    # Gradescope's time-out 7 s: checks start until 4 s (less 1 s for an import), the worker is stopped at 5 s.
+    run = run_here(root, "--assignment", "boom", "--timeout", "7")
+    elapsed = time.monotonic() - started
+    assert run.returncode == 0, run.stderr
+    assert elapsed < 7
+    data = results_of(root, results_schema)
+    error = next(t for t in data["tests"] if "grader-error" in t["tags"])
+    assert "did not finish within 5 s" in error["output"]
+    assert data["extra_data"]["not_run"] == ["1/small", "1/large", "2/judged"]
+
+
+def test_sigterm_from_run_autograder_still_gives_results(tmp_path, results_schema):
+    root = boom_tree(tmp_path, "time.sleep(1000)")
+    command = [sys.executable, "-m", "grader", "gradescope", "run", "--root", str(root), "--assignment", "boom"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=root)
+    deadline = time.monotonic() + 30
+    while not _descendants(process.pid) and time.monotonic() < deadline:  # the worker runs: SIGTERM is handled
+        time.sleep(0.05)
+    time.sleep(0.5)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 0, stderr
+    error = next(t for t in results_of(root, results_schema)["tests"] if "grader-error" in t["tags"])
+    assert "SIGTERM" in error["output"]
+
+
+def test_a_grader_bug_is_a_hidden_zero_for_instructors(tmp_path, results_schema):
+    root = boom_tree(tmp_path, "pass", rubric=BOOM_RUBRIC.replace("points: 0.5}", "points: -1}", 1))
+    assert run_here(root).returncode == 0  # the only rubric in source/rubrics is found without --assignment
+    data = results_of(root, results_schema)
+    assert data["score"] == 0 and "could not grade" in data["output"]
+    [error] = data["tests"]
+    assert error["visibility"] == "hidden" and "boom.yaml:" in error["output"]  # the rubric's file and line
+    assert data["extra_data"]["gradescope"]["submission_id"] == 123456
+
+
+SLOW_RUBRIC = """\
+assignment: boom
+submission: {filename: boom.py}
+limits: {call_seconds: 2, import_seconds: 1, submission_seconds: 60}
+questions:
+  - id: "1"
+    name: Slow
+    points: 1
+    checks:
+      - {name: slow, function: add, inputs: {generator: pair, seeds: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]},
+         compare: exact, points: 1}
+"""
+
+
+def test_the_time_budget_records_checks_not_run(tmp_path, results_schema):
+    slow = "import time\n\ndef add(a, b):\n    time.sleep(0.5)\n    return a + b\n"
+    root = boom_tree(tmp_path, "pass", rubric=SLOW_RUBRIC, submission=slow)
+    with (root / "source" / "reference" / "boom.py").open("a") as reference:
+        reference.write("\ndef pair(rng):\n    return {'a': int(rng.integers(10)), 'b': 1}\n")
+    # Gradescope's time-out 8 s: grading stops 5 s into the run, less the 1 s kept for a restart.
+    run = run_here(root, "--assignment", "boom", "--timeout", "8")
+    assert run.returncode == 0, run.stderr
+    data = results_of(root, results_schema)
+    info = data["extra_data"]["autograder"]
+    keys = [f"1/slow#{i}" for i in range(1, 13)]
+    assert info["not_run"] == keys[len(keys) - len(info["not_run"]):] and info["not_run"]
+    assert f"{len(info['not_run'])} check(s) were not run" in data["output"]
+    for test in data["tests"]:
+        if test["extra_data"]["check"] in info["not_run"]:
+            assert test["score"] == 0 and "not run" in test["output"]
+    assert info["submission_seconds"] < 4 and info["rubric_submission_seconds"] == 60
+
+
+def test_a_missing_file_tells_the_student_what_was_found(source, tmp_path, results_schema):
+    files = {"notes.txt": "x", "hw2_final.py": "x", ".DS_Store": b"\0", "__MACOSX/._hw2.py": b"\0"}
+    root = layout(tmp_path / "autograder", source, files, meta="{broken")
+    run = run_here(root, "--assignment", "hw2")
+    assert run.returncode == 0, run.stderr
+    data = results_of(root, results_schema)
+    assert data["score"] == 0
+    [test] = data["tests"]
+    assert test["visibility"] == "visible"
+    assert "your submission has no hw2.py (expected hw2.py; found: hw2_final.py, notes.txt)" in test["output"]
+    assert "MACOSX" not in test["output"] and "DS_Store" not in test["output"]
+    assert data["extra_data"]["gradescope"]["metadata_problems"]
+
+
+def test_a_file_one_folder_down_beside_litter_is_graded(source, tmp_path, results_schema):
+    files = {"HW2 final/hw2.py": (EXAMPLES / "correct.py").read_text(), "__MACOSX/HW2 final/._hw2.py": b"\0",
+             ".DS_Store": b"\0"}
+    root = layout(tmp_path / "autograder", source, files, meta=None)
+    run = run_here(root, "--assignment", "hw2")
+    assert run.returncode == 0, run.stderr
+    data = results_of(root, results_schema)
+    assert data["score"] == pytest.approx(MANIFEST["correct.py"].score)
+    assert data["extra_data"]["autograder"]["graded_file"] == "HW2 final/hw2.py"
+    assert data["extra_data"]["gradescope"] == {}
+
+
+def test_run_autograder_writes_results_even_without_a_grader(source, tmp_path, results_schema):
+    root = layout(tmp_path / "autograder", source, {"hw2.py": "x = 1\n"})
+    (root / "results" / "results.json").write_text('{"score": 100}')  # forged before the run: removed
+    env = {"PATH": os.environ["PATH"], "GRADER_AUTOGRADER_ROOT": str(root), "GRADER_VENV": str(tmp_path / "none")}
+    run = subprocess.run([str(root / "run_autograder")], capture_output=True, text=True, env=env, cwd=root)
+    assert run.returncode == 0
+    data = results_of(root, results_schema)
+    assert data["score"] == 0 and "did not finish or wrote no results" in data["tests"][0]["output"]
+
+
+# -- the cross-check against gradescope-utils ------------------------------------------------
+
+
+def test_gradescope_utils_results_depart_from_the_schema_only_in_execution_time(results_schema):
+    from tests.gradescope_utils_suite import run as run_suite
+
+    validator = jsonschema.Draft202012Validator(results_schema)
+    for name in ("correct.py", "worked_answers.py"):
+        data = run_suite(EXAMPLES / name, io.StringIO())
+        departures = [(list(error.absolute_path), error.validator) for error in validator.iter_errors(data)]
+        assert departures == [(["execution_time"], "type")], name
+        assert isinstance(data["execution_time"], str)
+        data["execution_time"] = float(data["execution_time"])
+        validator.validate(data)  # nothing else departs
+        assert {t["number"] for t in data["tests"]} == {"1.1.1", "2.1.1", "2.1.2", "2.2.1", "2.2.2", "2.2.3",
+                                                         "3.1", "3.2"}  # every autograded question
+        # Its verdicts agree with the rubric's on the checks it repeats.
+        failed = {f"{t['number']}/{slug(t['name'].split(': ', 1)[1])}" for t in data["tests"]
+                  if t["status"] == "failed"}
+        covered = {f"{t['number']}/{slug(t['name'].split(': ', 1)[1])}" for t in data["tests"]}
+        assert failed == set(MANIFEST[name].fails or []) & covered, name
+
+
+def test_the_suite_stays_out_of_pytest_collection():
+    from tests.gradescope_utils_suite import HW2Checks
+
+    assert issubclass(HW2Checks, unittest.TestCase) and not HW2Checks.__name__.startswith("Test")
+
+
+# -- the zip, installed by its setup.sh and run by its run_autograder -------------------------
+
+
+@dataclass(frozen=True)
+class SetupJob:
+    process: subprocess.Popen[bytes]
+    source: Path
+    venv: Path
+    log: Path
+
+
+@dataclass(frozen=True)
+class Installed:
+    source: Path
+    venv: Path
+    setup_log: str
+
+
+@pytest.fixture(scope="session")
+def setup_job(source: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SetupJob]:
+    """setup.sh, run as Gradescope runs it, with this interpreter and a local wheelhouse for the pins.
+
+    It runs in the background while this module's other tests (which mostly wait on time-outs) run.
+    """
+    base = tmp_path_factory.mktemp("gradescope")
+    wheelhouse = base / "wheelhouse"
+    wheelhouse.mkdir()
+    for line in (source / "requirements.txt").read_text().splitlines():
+        if line and not line.startswith("#"):
+            repack(metadata.distribution(line.split("==")[0]), wheelhouse)
+    root = base / "autograder"
+    shutil.copytree(source, root / "source")
+    venv = base / "venv"
+    env = {"PATH": os.environ["PATH"], "HOME": str(base), "GRADER_PYTHON": sys.executable,
+           "GRADER_VENV": str(venv), "GRADER_AUTOGRADER_ROOT": str(root),
+           "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(wheelhouse), "PIP_NO_COMPILE": "1"}
+    log = base / "setup.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(["bash", str(root / "source" / "setup.sh")], stdout=output,
+                                   stderr=subprocess.STDOUT, env=env, cwd=root)
+    job = SetupJob(process, root / "source", venv, log)
+    yield job
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _start_setup_early(request: pytest.FixtureRequest) -> None:
+    if any("installed" in getattr(item, "fixturenames", ()) for item in request.session.items):
+        request.getfixturevalue("setup_job")
+
+
+@pytest.fixture(scope="session")
+def installed(setup_job: SetupJob) -> Installed:
+    code = setup_job.process.wait(timeout=600)
+    log = setup_job.log.read_text()
+    assert code == 0, log[-6000:]
+    return Installed(setup_job.source, setup_job.venv, log)
+
+
+def test_setup_installs_exactly_the_pins_and_passes_its_selftest(installed):
+    log = installed.setup_log
+    assert "setup.sh: 2. the sandbox's system packages (scripts/install-system-deps.sh)" in log
+    assert "No broken requirements found." in log
+    assert re.search(r"selftest: the reference passes all \d+ checks of hw2", log)
+    freeze = subprocess.run([str(installed.venv / "bin" / "python"), "-m", "pip", "freeze"],
+                            capture_output=True, text=True, check=True).stdout.split()
+    pinned = [line for line in (installed.source / "requirements.txt").read_text().splitlines()
+              if line and not line.startswith("#")]
+    assert sorted(freeze, key=str.lower) == sorted(pinned, key=str.lower)
+
+
+@pytest.fixture(scope="session")
+def example_runs(installed: Installed, tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, str]]:
+    """run_autograder on every example, each in its own /autograder tree, two at a time."""
+    base = tmp_path_factory.mktemp("runs")
+
+    def run(name: str) -> tuple[Path, str]:
+        root = layout(base / name.removesuffix(".py"), installed.source,
+                      {"hw2.py": (EXAMPLES / name).read_text()})
+        env = {"PATH": os.environ["PATH"], "GRADER_AUTOGRADER_ROOT": str(root), "GRADER_VENV": str(installed.venv)}
+        done = subprocess.run([str(root / "run_autograder")], capture_output=True, text=True, env=env, cwd=root,
+                              timeout=300)
+        assert done.returncode == 0, done.stderr
+        return root, done.stdout + done.stderr
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return dict(zip(MANIFEST, pool.map(run, MANIFEST), strict=True))
+
+
+@pytest.mark.parametrize("name", sorted(MANIFEST))
+def test_run_autograder_grades_each_example_as_declared(name, example_runs, results_schema):
+    root, log = example_runs[name]
+    data = results_of(root, results_schema)
+    example = MANIFEST[name]
+    assert data["score"] == pytest.approx(example.score, abs=1e-5), log
+    if example.fails is not None:
+        assert failed_keys(data) == set(example.fails)
+    assert data["stdout_visibility"] == "hidden" and "grader_error" not in data["extra_data"]
+    info = data["extra_data"]["autograder"]
+    assert info["container_memory_mb"] == 768 and info["child_memory_mb"] == 384
+    assert info["peak_rss_mb"] + info["supervisor_peak_rss_mb"] < GRADER_BASE_MB  # the grader's budget holds
+    assert data["extra_data"]["gradescope"]["user_ids"] == [1234, 5678]
+    assert data["extra_data"]["gradescope"]["due_date"] == METADATA["assignment"]["due_date"]
