@@ -54,7 +54,10 @@ from typing import TYPE_CHECKING, Any
 from grader.errors import GraderError
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from grader.assignment import Assignment
+    from grader.grading import CheckResult
     from grader.results import Results
     from grader.rubric import Limits
 
@@ -338,21 +341,23 @@ def missing_file_results(message: str, filename: str) -> Results:
     )
 
 
-def not_run_results(assignment: Assignment, submission: Path) -> Results:
-    """Every check listed as not run, plus a hidden grader-error test: the supervisor's fallback."""
+def not_run_results(assignment: Assignment, submission: Path, done: Sequence[CheckResult] = ()) -> Results:
+    """The supervisor's fallback: the checks `done` so far, every other check listed as not run,
+    plus a hidden grader-error test."""
     from grader.grading import Report, judge, to_results
     from grader.results import error_results
     from grader.runner import Outcome
 
     report = Report(assignment, submission)
     outcome = Outcome("not_run", message=f"not run: {NOT_RUN_REASON}")
-    report.checks = [judge(case, outcome, {}) for case in assignment.cases]
+    finished = {result.case.key: result for result in done}
+    report.checks = [finished.get(case.key) or judge(case, outcome, {}) for case in assignment.cases]
     results = to_results(report)
     error = error_results(_PLACEHOLDER)
     results.output = f"{error.output}\n{results.output}"
     results.tests += error.tests
     results.extra_data.update(error.extra_data)
-    results.extra_data["not_run"] = [case.key for case in assignment.cases]
+    results.extra_data["not_run"] = [case.key for case in assignment.cases if case.key not in finished]
     return results
 
 
@@ -377,7 +382,7 @@ def _peak_rss_mb() -> int:
 def _grade_here(paths: AutograderPaths, name: str | None, container_mb: int, grading_deadline: float,
                 work_dir: Path | None, info: dict[str, Any]) -> Results:
     from grader.assignment import load_assignment
-    from grader.grading import grade, to_results
+    from grader.grading import Report, grade, to_results
     from grader.results import write_atomically
     from grader.submission import locate
 
@@ -398,7 +403,13 @@ def _grade_here(paths: AutograderPaths, name: str | None, container_mb: int, gra
         return missing_file_results(str(error).replace(str(paths.submission), "your submission"), filename)
     info["graded_file"] = str(path.relative_to(paths.submission)) if path.is_relative_to(paths.submission) \
         else str(path)
-    report = grade(fitted, path)
+    def keep_fallback_current(partial: Report) -> None:
+        # A crash or hang from here on still keeps the checks already scored.
+        if work_dir is not None:
+            write_atomically(work_dir / "fallback.json",
+                             not_run_results(assignment, paths.submission, partial.checks).to_json())
+
+    report = grade(fitted, path, on_check=keep_fallback_current)
     results = to_results(report)
     not_run = [r.case.key for r in report.checks if r.outcome.status == "not_run"]
     if not_run:

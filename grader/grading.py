@@ -7,6 +7,7 @@ comparison happens here, against expected values the child never saw.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from grader.comparators import CompareContext, Verdict
 from grader.comparators.base import short
 from grader.notebook import prepared
 from grader.results import Results, TestResult
+from grader.rubric import Limits
 from grader.runner import ChildSession, Outcome
 from grader.submission import locate
 
@@ -48,6 +50,9 @@ class Report:
     student_output: str = ""
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)  # e.g. what was dropped from a notebook
+    sandbox: dict[str, Any] = field(default_factory=dict)  # the protections the child reported
+    sandbox_summary: str = ""
+    output_cut: int = 0  # bytes of the submission's output not kept
 
     @property
     def score(self) -> float:
@@ -88,11 +93,34 @@ def judge(case: Case, outcome: Outcome, judges: dict[str, Any]) -> CheckResult:
     return CheckResult(case, case.points * fraction, verdict, outcome, mistake)
 
 
-def grade(assignment: Assignment, submission: Path) -> Report:
+# Visible checks run first: a submission that remembers a hidden input can then never
+# show it in a visible check's message (one child serves all of a submission's checks).
+_RUN_ORDER = {"visible": 0, "after_published": 1, "after_due_date": 2, "hidden": 3}
+
+
+def execution_order(cases: Sequence[Case]) -> list[Case]:
+    return sorted(cases, key=lambda case: _RUN_ORDER[case.visibility])
+
+
+def outcomes(session: ChildSession, cases: Sequence[Case], limits: Limits, deadline: float,
+             translate: Callable[[Outcome], Outcome] = lambda outcome: outcome) -> Iterator[Outcome]:
+    """Each case's outcome, in order; the cases left when the submission's time is up are not run."""
+    for case in cases:
+        remaining = deadline - time.perf_counter()
+        if remaining <= 0:
+            yield Outcome("not_run", message=(
+                f"not run: the submission's time limit ({limits.submission_seconds:g} s) was reached"))
+            continue
+        limit = case.check.call_seconds or limits.call_seconds
+        yield translate(session.call(case.function, list(case.args.values()), min(limit, remaining)))
+
+
+def grade(assignment: Assignment, submission: Path, on_check: Callable[[Report], None] | None = None) -> Report:
     """Grade one submission: one child process, restarted only after a call kills it.
 
     A notebook is converted to a module first (grader.notebook); messages that name a line
-    of that module are mapped back to the notebook's cell and line.
+    of that module are mapped back to the notebook's cell and line. `on_check` is called
+    after each check (a supervisor keeps a fallback result up to date with it).
     """
     rubric = assignment.rubric
     path = locate(submission, rubric.submission.filename)
@@ -112,17 +140,18 @@ def grade(assignment: Assignment, submission: Path) -> Report:
             first = program.outcome(session.start())
             if not first.ok:
                 report.import_error = first.message
-            for case in assignment.cases:
-                remaining = deadline - time.perf_counter()
-                if remaining <= 0:
-                    outcome = Outcome("not_run", message=(
-                        f"not run: the submission's time limit ({rubric.limits.submission_seconds:g} s) was reached"))
-                else:
-                    limit = case.check.call_seconds or rubric.limits.call_seconds
-                    outcome = program.outcome(
-                        session.call(case.function, list(case.args.values()), min(limit, remaining)))
+            cases = execution_order(assignment.cases)
+            for case, outcome in zip(cases, outcomes(session, cases, rubric.limits, deadline, program.outcome),
+                                     strict=True):
                 report.checks.append(judge(case, outcome, judges))
+                if on_check is not None:
+                    on_check(report)
             report.student_output = session.output.text()
+            report.output_cut = session.output.total - len(session.output.kept)
+            report.sandbox = dict(session.sandbox)
+            report.sandbox_summary = session.sandbox_summary
+    position = {case.key: i for i, case in enumerate(assignment.cases)}
+    report.checks.sort(key=lambda result: position[result.case.key])  # back to the rubric's order
     report.seconds = time.perf_counter() - started
     return report
 
@@ -147,6 +176,12 @@ def feedback(result: CheckResult) -> str:
     if case.check.feedback:
         lines.append(f"Hint: {case.check.feedback.strip()}")
     return "\n".join(lines)
+
+
+def _instructor_note(name: str, text: str, tag: str) -> TestResult:
+    """A zero-point test only instructors see (Gradescope shows hidden tests to staff)."""
+    return TestResult(name=name, number="0", score=0.0, max_score=0.0, status=None, output=text,
+                      visibility="hidden", tags=[tag])
 
 
 def to_results(report: Report) -> Results:
@@ -192,8 +227,16 @@ def to_results(report: Report) -> Results:
         summary.append(f"Graded by course staff, not included above: {listed}.")
     judge_errors = [r.case.key for r in report.checks if r.judge_error]
     extra_data: dict[str, Any] = {"assignment": rubric.assignment, "student_output": report.student_output}
+    if report.output_cut:
+        extra_data["student_output_cut_bytes"] = report.output_cut
+    if report.sandbox_summary:
+        extra_data["sandbox"] = {**report.sandbox, "summary": report.sandbox_summary}
+        if "DEGRADED" in report.sandbox_summary or "OFF" in report.sandbox_summary:
+            tests.append(_instructor_note("Sandbox protections", report.sandbox_summary, "sandbox"))
     if judge_errors:
         extra_data["judge_errors"] = {r.case.key: r.judge_error for r in report.checks if r.judge_error}
+        details = "\n".join(f"{key}: {error}" for key, error in extra_data["judge_errors"].items())
+        tests.append(_instructor_note("Checks the rubric could not judge", details, "judge-error"))
     return Results(
         score=round(report.score, 6),
         execution_time=round(report.seconds, 3),

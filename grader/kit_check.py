@@ -25,7 +25,7 @@ from grader.assignment import Case
 from grader.comparators import Verdict
 from grader.comparators.exact import _plain
 from grader.errors import GraderError
-from grader.grading import CheckResult, feedback, judge
+from grader.grading import CheckResult, feedback, judge, outcomes
 from grader.notebook import prepared
 from grader.rubric import Check, Limits, Question, Submission
 from grader.runner import ChildSession, Outcome
@@ -249,16 +249,8 @@ def check_submission(the_kit: Kit, submission: Path, question: str | None = None
             first = program.outcome(session.start())
             if not first.ok:
                 report.import_error = first.message
-            for item in items:
-                case = item.case
-                remaining = deadline - time.perf_counter()
-                if remaining <= 0:
-                    outcome = Outcome("not_run", message=(
-                        f"not run: the submission's time limit ({limits.submission_seconds:g} s) was reached"))
-                else:
-                    limit = case.check.call_seconds or limits.call_seconds
-                    outcome = program.outcome(
-                        session.call(case.function, list(case.args.values()), min(limit, remaining)))
+            cases = [item.case for item in items]
+            for item, outcome in zip(items, outcomes(session, cases, limits, deadline, program.outcome), strict=True):
                 report.lines.append(judge_item(item, outcome))
             report.student_output = session.output.text()
     report.seconds = time.perf_counter() - started

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import re
 import shutil
 import tempfile
@@ -196,6 +197,27 @@ class Program:
         return replace(outcome, message=self.message(outcome.message))
 
 
+MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
+
+
+def _refuse(path: Path) -> str | None:
+    """Why the grader's own process must not read this notebook (it reads it to convert it)."""
+    if path.is_symlink():
+        target, folder = os.path.realpath(path), os.path.realpath(path.parent)
+        if not target.startswith(folder + os.sep):
+            return (f"{path.name} is a symbolic link to {os.readlink(path)}, outside the submission: "
+                    "submit the file itself")
+    if path.is_dir():
+        return f"{path.name} is a folder, not a notebook"
+    try:
+        size = path.stat().st_size
+    except OSError as error:
+        return f"{path.name} cannot be read: {error.strerror}"
+    if size > MAX_NOTEBOOK_BYTES:
+        return f"{path.name} is too large ({size / 1024 / 1024:.1f} MB; the limit is 20 MB)"
+    return None
+
+
 @contextlib.contextmanager
 def prepared(submission: Path, module_filename: str) -> Iterator[Program]:
     """The program to run for `submission`: the file itself, or its notebook converted.
@@ -205,6 +227,10 @@ def prepared(submission: Path, module_filename: str) -> Iterator[Program]:
     """
     if not is_notebook(submission):
         yield Program(submission, submission)
+        return
+    refused = _refuse(submission)
+    if refused:
+        yield Program(submission, submission, error=refused)
         return
     try:
         converted = read_notebook(submission)

@@ -45,6 +45,7 @@ from grader.gradescope import (
 )
 from grader.gradescope_build import _reference_member, build, package_files, zip_bytes
 from grader.results import error_results
+from grader.rubric import Limits
 from grader.validate import load_manifest
 
 from .conftest import ROOT, assert_valid_results
@@ -52,6 +53,7 @@ from .conftest import ROOT, assert_valid_results
 EXAMPLES = ROOT / "submissions_example" / "hw2"
 MANIFEST = load_manifest(EXAMPLES / "expected.yaml")
 HW2 = ROOT / "rubrics" / "hw2.yaml"
+HW2_LIMITS = load_assignment(HW2).rubric.limits
 METADATA = {
     "id": 123456,
     "created_at": "2025-03-01T14:22:32.365935-08:00",
@@ -236,7 +238,7 @@ def test_the_reference_goes_where_the_rubric_points():
 
 def test_the_build_refuses_what_cannot_work(tmp_path):
     with pytest.raises(GraderError, match="leaves the child"):
-        build(HW2, timeout=600, memory_mb=512)
+        build(HW2, timeout=600, memory_mb=384)
     run = subprocess.run([sys.executable, "-m", "grader", "gradescope", "build", "--assignment", "nope"],
                          capture_output=True, text=True, cwd=tmp_path)
     assert run.returncode == 2 and run.stderr.startswith("grader: no assignment named 'nope'")
@@ -246,7 +248,11 @@ def test_the_build_refuses_what_cannot_work(tmp_path):
 
 
 def test_memory_budget_fits_the_container():
-    limits = load_assignment(HW2).rubric.limits
+    hw2 = load_assignment(HW2).rubric.limits
+    fits = memory_budget(hw2, 768)  # HW2's own limits are chosen to fit Gradescope's default
+    assert fits.child_mb == hw2.memory_mb and not fits.capped
+    assert fits.grader_mb + fits.child_mb <= 768
+    limits = Limits(memory_mb=1024, message_mb=64)  # the defaults do not fit: the child is capped
     default = memory_budget(limits, 768)
     assert default.grader_mb == GRADER_BASE_MB + MESSAGE_COPIES * 64
     assert default.child_mb == 768 - default.grader_mb and default.capped
@@ -363,13 +369,15 @@ def test_a_grader_crash_still_gives_results_listing_every_check(tmp_path, result
     run = run_here(root, "--assignment", "boom")
     assert run.returncode == 0, run.stderr
     data = results_of(root, results_schema)
-    assert data["score"] == 0
     error = next(t for t in data["tests"] if "grader-error" in t["tags"])
     assert error["visibility"] == "hidden" and "killed by SIGKILL" in error["output"]
-    checks = [t for t in data["tests"] if "check" in t["extra_data"]]
-    assert [t["extra_data"]["check"] for t in checks] == ["1/small", "1/large", "2/judged"]
-    assert all(t["score"] == 0 and "not run" in t["output"] for t in checks)
-    assert data["extra_data"]["not_run"] == ["1/small", "1/large", "2/judged"]
+    checks = {t["extra_data"]["check"]: t for t in data["tests"] if "check" in t["extra_data"]}
+    assert list(checks) == ["1/small", "1/large", "2/judged"]
+    # the checks scored before the crash keep their scores; the one it interrupted is not run
+    assert checks["1/small"]["score"] == checks["1/large"]["score"] == 0.5
+    assert checks["2/judged"]["score"] == 0 and "not run" in checks["2/judged"]["output"]
+    assert data["score"] == 1.0
+    assert data["extra_data"]["not_run"] == ["2/judged"]
     assert data["extra_data"]["gradescope"]["user_ids"] == [1234, 5678]
     assert data["stdout_visibility"] == "hidden"
 
@@ -385,7 +393,7 @@ def test_a_hanging_grader_is_stopped_before_the_time_out(tmp_path, results_schem
     data = results_of(root, results_schema)
     error = next(t for t in data["tests"] if "grader-error" in t["tags"])
     assert "did not finish within 5 s" in error["output"]
-    assert data["extra_data"]["not_run"] == ["1/small", "1/large", "2/judged"]
+    assert data["extra_data"]["not_run"] == ["2/judged"]  # the visible checks ran before the hang
 
 
 def test_sigterm_from_run_autograder_still_gives_results(tmp_path, results_schema):
@@ -612,7 +620,7 @@ def test_run_autograder_grades_each_example_as_declared(name, example_runs, resu
         assert failed_keys(data) == set(example.fails)
     assert data["stdout_visibility"] == "hidden" and "grader_error" not in data["extra_data"]
     info = data["extra_data"]["autograder"]
-    assert info["container_memory_mb"] == 768 and info["child_memory_mb"] == 384
+    assert info["container_memory_mb"] == 768 and info["child_memory_mb"] == HW2_LIMITS.memory_mb
     assert info["peak_rss_mb"] + info["supervisor_peak_rss_mb"] < GRADER_BASE_MB  # the grader's budget holds
     assert data["extra_data"]["gradescope"]["user_ids"] == [1234, 5678]
     assert data["extra_data"]["gradescope"]["due_date"] == METADATA["assignment"]["due_date"]

@@ -489,6 +489,24 @@ def test_a_folder_where_the_file_was_expected(tmp_path: Path) -> None:
         assert session.call("add", [1, 2], 1).status == "import_failed"
 
 
+def test_a_folder_where_the_file_was_expected_exits_0_from_the_cli(tmp_path: Path) -> None:
+    upload = tmp_path / "upload"
+    (upload / "hostile.py").mkdir(parents=True)
+    _, results = grade_cli(upload, tmp_path / "results.json")
+    assert results["score"] == 0 and "hostile.py is a folder, not a Python file" in str(results["output"])
+
+
+def test_a_notebook_linking_outside_the_submission_is_refused(hostile: Assignment, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.ipynb"
+    secret.write_text('{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}')
+    upload = tmp_path / "upload"
+    upload.mkdir()
+    (upload / "hostile.ipynb").symlink_to(secret)
+    report = graded(hostile, upload)
+    assert report.score == 0
+    assert report.import_error is not None and "is a symbolic link to" in report.import_error
+
+
 # -- the degraded modes: what must still hold --------------------------------------------------
 
 def _modes() -> list[str]:
