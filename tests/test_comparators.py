@@ -193,3 +193,40 @@ def test_judge_out_of_range_is_an_error():
     ctx = CompareContext(judges={"bad": lambda *a: 2.0})
     with pytest.raises(ValueError, match="not a fraction"):
         compare(JudgeSpec(function="bad"), 1, None, ctx)
+
+
+FAST_CASES = ["O(1)", "o( 1 )", "O(t)", "2t + 3", "O(t^2 + t)", "O(t log t)", "O(t*log(t) + t)", "O(sqrt(t))",
+              "O(t^(1/2))", "O(t/log t)", "O(td)", "O(d)", "O(t**3/t)", "Θ(d·t)", "O(log t)", "O(log(t^2))",
+              "O(t^1.5)", "O((t+1)^2)", "O(1/t)"]
+
+
+@pytest.mark.parametrize("answer", FAST_CASES)
+def test_fast_growth_orders_agree_with_sympy(answer):
+    from grader.comparators.big_o import expression_of, fast_order, same_growth
+
+    fast = fast_order(expression_of(answer, "t"), "t")
+    assert fast is not None, answer  # these never need sympy
+    for other in FAST_CASES:
+        other_fast = fast_order(expression_of(other, "t"), "t")
+        slow = same_growth(order_of(answer, "t"), order_of(other, "t"), "t")
+        assert (fast == other_fast) == slow, (answer, other)
+
+
+@pytest.mark.parametrize("answer", ["O(t - 1)", "O(exp(t))", "O(log(log(t)))", "O(2^t)"])
+def test_other_forms_go_to_sympy(answer):
+    from grader.comparators.big_o import expression_of, fast_order
+
+    assert fast_order(expression_of(answer, "t"), "t") is None
+    assert compare(BigOSpec(variable="t"), answer, "O(t)", SHOWN).passed == (answer == "O(t - 1)")
+
+
+def test_common_answers_are_judged_without_importing_sympy():
+    import subprocess
+    import sys
+
+    code = ("import sys; from grader.comparators import compare, CompareContext; "
+            "from grader.comparators.big_o import BigOSpec; "
+            "v = compare(BigOSpec(variable='t'), {'forward': 'O(1)', 'backward': 'O(2t+1)'}, "
+            "{'forward': 'O(1)', 'backward': 'O(t)'}, CompareContext()); "
+            "assert v.passed; assert 'sympy' not in sys.modules, 'sympy imported'")
+    subprocess.run([sys.executable, "-c", code], check=True)

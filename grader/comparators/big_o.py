@@ -11,6 +11,7 @@ answers is compared key by key, each key an equal share of the credit.
 from __future__ import annotations
 
 import re
+from fractions import Fraction
 from functools import lru_cache
 from typing import Any, Literal
 
@@ -54,13 +55,142 @@ def _tokens(text: str, variable: str) -> str:
                 # "td" is t*d written without a sign: split short runs that hold the variable.
                 if len(variable) != 1 or variable not in word or len(word) > 4:
                     raise UnreadableOrder(f"unknown name {word!r}")
-                out.append("*".join(word))
+                out.append(" * ".join(word))
         else:
             out.append(number if number is not None else op)
         pos = match.end()
     if not out:
         raise UnreadableOrder("empty expression")
     return " ".join(out)
+
+
+def expression_of(text: str, variable: str) -> str:
+    """The checked, space-separated tokens inside O(...); raises UnreadableOrder."""
+    if len(text) > _MAX_LENGTH:
+        raise UnreadableOrder(f"longer than {_MAX_LENGTH} characters")
+    match = _WRAPPER.match(text)
+    return _tokens(match.group(1) if match else text, variable)
+
+
+# -- the fast path: t^a (log t)^b without sympy ------------------------------------------------
+# Nearly every answer is a product of powers of the variable and of its logarithm. Those are
+# read here in microseconds; anything else (exp, a subtraction that might cancel, log log)
+# goes to sympy, whose import alone costs a few hundred milliseconds.
+
+Order = tuple[Fraction, Fraction]  # (a, b): grows as variable^a · log(variable)^b
+
+
+class _NeedsSympy(Exception):
+    pass
+
+
+class _Reader:
+    """Recursive descent over expression_of's tokens; atoms are ("const", value|None) or ("order", (a, b))."""
+
+    def __init__(self, tokens: list[str], variable: str) -> None:
+        self.tokens, self.variable, self.pos = tokens, variable, 0
+
+    def peek(self) -> str | None:
+        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
+
+    def take(self) -> str:
+        token = self.tokens[self.pos]
+        self.pos += 1
+        return token
+
+    @staticmethod
+    def order(item: tuple[str, Any]) -> Order:
+        return item[1] if item[0] == "order" else (Fraction(0), Fraction(0))
+
+    def expression(self) -> tuple[str, Any]:
+        item = self.term()
+        while self.peek() in ("+", "-"):
+            if self.take() == "-":
+                raise _NeedsSympy  # t - t cancels: let sympy decide
+            other = self.term()
+            if item[0] == "const" and other[0] == "const":
+                both = None if item[1] is None or other[1] is None else item[1] + other[1]
+                item = ("const", both)
+            else:
+                item = ("order", max(self.order(item), self.order(other)))
+        return item
+
+    def term(self) -> tuple[str, Any]:
+        item = self.power()
+        while self.peek() is not None and self.peek() not in ("+", "-", ")"):
+            divide = self.peek() == "/"
+            if self.peek() in ("*", "/"):
+                self.take()
+            other = self.power()
+            item = self.combine(item, other, divide)
+        return item
+
+    def combine(self, a: tuple[str, Any], b: tuple[str, Any], divide: bool) -> tuple[str, Any]:
+        if a[0] == "const" and b[0] == "const":
+            if a[1] is None or b[1] is None or (divide and b[1] == 0):
+                return ("const", None)
+            return ("const", a[1] / b[1] if divide else a[1] * b[1])
+        (a1, b1), (a2, b2) = self.order(a), self.order(b)
+        return ("order", (a1 - a2, b1 - b2) if divide else (a1 + a2, b1 + b2))
+
+    def power(self) -> tuple[str, Any]:
+        base = self.atom()
+        if self.peek() in ("^", "**"):
+            self.take()
+            exponent = self.power()
+            if exponent[0] != "const" or exponent[1] is None:
+                raise _NeedsSympy
+            if base[0] == "const":
+                return ("const", None)
+            a, b = base[1]
+            return ("order", (a * exponent[1], b * exponent[1]))
+        return base
+
+    def atom(self) -> tuple[str, Any]:
+        token = self.take()
+        if token == "(":
+            item = self.expression()
+            if self.take() != ")":
+                raise _NeedsSympy
+            return item
+        if token in ("log", "sqrt"):
+            inner = self.power() if self.peek() != "(" else self.atom()
+            if token == "sqrt":
+                return ("const", None) if inner[0] == "const" else ("order", tuple(x / 2 for x in inner[1]))
+            if inner[0] == "const":
+                return ("const", None)
+            if inner[1][0] > 0:
+                return ("order", (Fraction(0), Fraction(1)))
+            raise _NeedsSympy  # log of a logarithm, or of something that does not grow
+        if token == "exp":
+            raise _NeedsSympy
+        if token == self.variable:
+            return ("order", (Fraction(1), Fraction(0)))
+        if token[0].isdigit():
+            return ("const", Fraction(token))
+        if token.isalpha():
+            return ("const", None)  # another letter: a constant with respect to the variable
+        raise _NeedsSympy
+
+
+@lru_cache(maxsize=1024)
+def fast_order(expression_text: str, variable: str) -> Order | None:
+    """(a, b) with growth variable^a · log(variable)^b, or None when sympy must decide."""
+    reader = _Reader(expression_text.split(), variable)
+    try:
+        item = reader.expression()
+        if reader.peek() is not None:
+            return None
+    except (_NeedsSympy, IndexError, ZeroDivisionError, ValueError):
+        return None
+    return reader.order(item)
+
+
+def describe(order: Order, variable: str) -> str:
+    a, b = order
+    parts = [] if a == 0 else [variable if a == 1 else f"{variable}^{a}"]
+    parts += [] if b == 0 else [f"log({variable})" if b == 1 else f"log({variable})^{b}"]
+    return " ".join(parts) or "1"
 
 
 @lru_cache(maxsize=1024)
@@ -74,11 +204,7 @@ def order_of(text: str, variable: str) -> Any:
         standard_transformations,
     )
 
-    if len(text) > _MAX_LENGTH:
-        raise UnreadableOrder(f"longer than {_MAX_LENGTH} characters")
-    match = _WRAPPER.match(text)
-    inner = match.group(1) if match else text
-    expression_text = _tokens(inner, variable)
+    expression_text = expression_of(text, variable)
     namespace: dict[str, Any] = {}
     exec("from sympy import *", namespace)  # a fixed import, not the student's text
     symbol = sympy.Symbol(variable, positive=True)
@@ -112,15 +238,26 @@ def _one(received: Any, expected: str, spec: BigOSpec, reveal: bool) -> str:
     """Empty when `received` has the expected order, else what is wrong."""
     if not isinstance(received, str):
         return f"expected a string such as 'O({spec.variable})', received {type_name(received)}"
-    want = order_of(expected, spec.variable)
     try:
-        got = order_of(received, spec.variable)
+        fast_got = fast_order(expression_of(received, spec.variable), spec.variable)
     except UnreadableOrder as error:
         return f"{short(received)} is not a big-O expression in {spec.variable}: {error}"
-    if same_growth(got, want, spec.variable):
-        return ""
+    fast_want = fast_order(expression_of(expected, spec.variable), spec.variable)
+    if fast_got is not None and fast_want is not None:
+        if fast_got == fast_want:
+            return ""
+        got_text, want_text = describe(fast_got, spec.variable), describe(fast_want, spec.variable)
+    else:
+        want = order_of(expected, spec.variable)
+        try:
+            got = order_of(received, spec.variable)
+        except UnreadableOrder as error:
+            return f"{short(received)} is not a big-O expression in {spec.variable}: {error}"
+        if same_growth(got, want, spec.variable):
+            return ""
+        got_text, want_text = str(got), str(want)
     if reveal:
-        return f"{short(received)} grows as {got} in {spec.variable}, expected {want}"
+        return f"{short(received)} grows as {got_text} in {spec.variable}, expected {want_text}"
     return f"{short(received)} is not the expected growth order in {spec.variable}"
 
 
