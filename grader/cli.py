@@ -14,7 +14,7 @@ from grader.errors import GraderError
 
 # Commands that live beside the code they run: each module has `register(subparsers)` and
 # keeps its heavy imports inside the command function, so `grader --help` stays instant.
-_COMMAND_MODULES: tuple[str, ...] = ("grader.kit", "grader.gradescope")
+_COMMAND_MODULES: tuple[str, ...] = ("grader.batch", "grader.kit", "grader.gradescope")
 
 
 def _grade(args: argparse.Namespace) -> int:

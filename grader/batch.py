@@ -1,0 +1,399 @@
+"""`grader batch`: grade a whole class in parallel, resumably, into a gradebook and a report.
+
+    grader batch SOURCE --assignment NAME --out OUTDIR [--jobs N] [--force] [--scheduler ADDRESS]
+
+SOURCE is a folder of submissions, a zip of one, or a Gradescope export (batch_source.py).
+Each submission is graded by `grader.grading.grade`, isolated exactly as `grader grade`
+isolates it; the parallelism is over submissions:
+
+- locally, a process pool (`--pool process`, the default): each worker process loads the
+  assignment once and drives one student child process at a time. A worker that dies
+  (the grader crashed on a submission) costs only that submission: the tasks it might
+  have been running are re-run one by one, and the one that kills a worker alone becomes
+  an error row. `--pool thread` drives the child processes from threads of this process.
+- on a Dask cluster (`--scheduler ADDRESS`): the same task function, submitted with
+  `distributed.Client.map`; the rubric, the reference and each submission's files travel
+  with the tasks, so workers need the package installed but no shared file system.
+
+OUTDIR/results/<key>.json is written (atomically) as each result arrives, with what it
+was graded against: a fingerprint of the rubric, the reference and the grader's version,
+and a hash of the submission's files. A rerun grades only what has no current, final
+result (`--force` regrades all). `grades.csv` and `report.html` are regenerated from the
+results present at the end, after a Ctrl-C (or SIGTERM) too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
+    from grader.assignment import Assignment
+    from grader.batch_progress import Progress
+    from grader.batch_source import Item
+    from grader.batch_task import AssignmentSpec, Done, Task
+
+POOLS = ("process", "thread")
+
+
+@dataclass
+class Outcome:
+    """What one run of the batch did."""
+
+    out: Path
+    total: int = 0  # submissions in the source
+    skipped: int = 0  # already graded, with a current result
+    graded_now: int = 0  # results written by this run
+    counts: dict[str, int] = field(default_factory=dict)  # status → submissions, over all results
+    interrupted: bool = False
+    ignored: list[str] = field(default_factory=list)
+
+
+def default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+# -- resume ------------------------------------------------------------------------------------
+
+
+def _stored(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def is_current(data: dict[str, Any] | None, fingerprint: str, submission_sha256: str) -> bool:
+    """A stored result a rerun keeps: same rubric, reference and grader; same files; final."""
+    if data is None:
+        return False
+    batch = data.get("extra_data", {}).get("batch", {})
+    return (batch.get("fingerprint") == fingerprint and batch.get("submission_sha256") == submission_sha256
+            and batch.get("final") is True)
+
+
+def _clean_temporaries(out: Path) -> None:
+    """Half-written files of a run that was killed mid-write (write_atomically's temporaries)."""
+    for folder in (out, out / "results"):
+        if folder.is_dir():
+            for stale in folder.glob(".*.tmp"):
+                stale.unlink(missing_ok=True)
+
+
+# -- running tasks locally -------------------------------------------------------------------
+
+
+def _stop_workers(executor: Executor, workers: list[Any]) -> None:
+    """Ctrl-C: each worker unwinds its grading (killing the student's process) and exits."""
+    for process in workers:
+        process.terminate()
+    for process in workers:
+        process.join(5)
+        if process.is_alive():
+            process.kill()
+            process.join(5)
+    executor.shutdown(wait=False, cancel_futures=True)
+
+
+def run_local(tasks: list[Task], spec: AssignmentSpec, assignment: Assignment, *, jobs: int, pool: str,
+              on_done: Callable[[Done], None], tick: Callable[[], None]) -> None:
+    """Grade `tasks` with at most `jobs` at a time; every task ends in exactly one on_done."""
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
+    from functools import partial
+
+    from grader.batch_task import failure, grade_task, init_worker, pool_task, remember
+
+    queue: deque[Task] = deque(tasks)
+    suspects: deque[Task] = deque()  # in flight when a worker died: re-run one at a time
+    alone: Task | None = None
+    inflight: dict[Future[Done], Task] = {}
+    executor: Executor | None = None
+    before: set[Any] = set()
+    run: Callable[[Task], Done]
+    if pool == "thread":
+        remember(assignment, spec)
+        run = partial(grade_task, spec=spec)
+    else:
+        run = pool_task
+
+    def start() -> Executor:
+        if pool == "thread":
+            return ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="grade")
+        return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=init_worker, initargs=(spec, os.getpid()))
+
+    try:
+        while queue or suspects or inflight:
+            if executor is None:
+                before = set(multiprocessing.active_children())
+                executor = start()
+            broken: list[Task] = []
+            pool_broken = False
+            try:
+                if suspects and not inflight:
+                    alone = suspects.popleft()
+                    inflight[executor.submit(run, alone)] = alone
+                while not suspects and queue and len(inflight) < jobs:
+                    inflight[executor.submit(run, queue[0])] = queue[0]
+                    queue.popleft()
+            except BrokenProcessPool:  # a worker died since the last look
+                pool_broken = True
+                if alone is not None and alone not in inflight.values():
+                    suspects.appendleft(alone)
+                    alone = None
+            finished, _ = wait(inflight, timeout=0.25, return_when=FIRST_COMPLETED)
+            tick()
+            for future in finished:
+                task = inflight.pop(future)
+                try:
+                    done = future.result()
+                except BrokenProcessPool:
+                    broken.append(task)
+                    continue
+                except Exception as error:  # e.g. a task that could not be sent to a worker
+                    done = failure(task, f"internal error: {type(error).__name__}: {error}", final=False)
+                if task is alone:
+                    alone = None
+                on_done(done)
+            if broken or pool_broken:
+                wait(inflight)  # the rest of those in flight fail the same way
+                broken += inflight.values()
+                inflight.clear()
+                executor.shutdown(wait=True, cancel_futures=True)
+                executor = None
+                alone = None
+                if len(broken) == 1:  # the only one in flight: it is the one that kills the worker
+                    on_done(failure(broken[0], "the grader's worker process died while grading this submission "
+                                    "(it crashed the grader, or ran it out of memory); it is retried by the next run",
+                                    final=False))
+                else:
+                    suspects.extend(broken)
+    except KeyboardInterrupt:
+        if executor is not None:
+            workers = [p for p in multiprocessing.active_children() if p not in before]
+            _stop_workers(executor, workers)
+        raise
+    if executor is not None:
+        executor.shutdown(wait=True)
+
+
+# -- running tasks on Dask -------------------------------------------------------------------
+
+
+def run_dask(address: str, tasks: list[Task], spec: AssignmentSpec, *, on_done: Callable[[Done], None],
+             tick: Callable[[], None]) -> None:
+    """The same tasks on a Dask cluster; results come back here and are written here."""
+    try:
+        from distributed import Client, as_completed
+    except ImportError:
+        from grader.errors import GraderError
+
+        raise GraderError("--scheduler needs Dask's distributed: pip install 'numgrader[cluster]'") from None
+    from grader.batch_task import failure, grade_task
+    from grader.errors import GraderError
+
+    try:
+        client = Client(address, timeout="20s", set_as_default=False)  # type: ignore[no-untyped-call]
+    except (OSError, TimeoutError) as error:
+        raise GraderError(f"cannot reach the Dask scheduler at {address}: {error}") from None
+    with client:
+        shared = client.scatter(spec, broadcast=True, hash=False)  # type: ignore[no-untyped-call]
+        futures = client.map(grade_task, tasks, spec=shared, pure=False)
+        owner = {future.key: task for future, task in zip(futures, tasks, strict=True)}
+        try:
+            for future in as_completed(futures, loop=client.loop):  # type: ignore[no-untyped-call]
+                task = owner[future.key]
+                if future.status == "finished":
+                    done = future.result()
+                else:
+                    problem = future.exception()
+                    done = failure(task, f"the cluster could not run this task: {type(problem).__name__}: {problem}",
+                                   final=False)
+                future.release()
+                on_done(done)
+                tick()
+        except KeyboardInterrupt:
+            client.cancel(futures)  # type: ignore[no-untyped-call]
+            raise
+
+
+# -- the batch -------------------------------------------------------------------------------
+
+
+@contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM (a scheduler's stop, `timeout`) ends the batch as cleanly as a Ctrl-C."""
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextmanager
+def _hidden_from_students(*folders: Path) -> Iterator[None]:
+    """The class's other submissions and the results are no business of a student's code.
+
+    The sandbox hides the folders named in NUMGRADER_SANDBOX_HIDE from the child process
+    (sandbox.hidden_paths); workers started meanwhile inherit it. A folder that holds the
+    temporary directory or Python itself is not named: the child needs those.
+    """
+    import tempfile
+
+    needed = [Path(tempfile.gettempdir()).resolve(), Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()]
+    hide = [f.resolve() for f in folders]
+    hide = [f for f in hide if not any(n == f or f in n.parents for n in needed)]
+    name = "NUMGRADER_SANDBOX_HIDE"
+    before = os.environ.get(name)
+    os.environ[name] = os.pathsep.join([*([before] if before else []), *map(str, hide)])
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = before
+
+
+def _task(item: Item, spec: AssignmentSpec, *, ship: bool) -> tuple[Task, str]:
+    from grader.batch_source import content_hash, submission_files
+    from grader.batch_task import Task
+
+    files = submission_files(item.path)
+    sha = content_hash(files)
+    meta = {"key": item.key, "students": [s.as_dict() for s in item.students], "fingerprint": spec.fingerprint,
+            "submission_sha256": sha}
+    return Task(item.key, str(item.path), meta, tuple(files) if ship else None), sha
+
+
+def run_batch(source: Path, assignment_name: str, out: Path, *, jobs: int | None = None, force: bool = False,
+              scheduler: str | None = None, pool: str = "process", progress: Progress | None = None) -> Outcome:
+    from grader.assignment import load_assignment, resolve_rubric
+    from grader.batch_progress import Progress
+    from grader.batch_report import Summary, grades_csv, layout_of, report_html, summarize
+    from grader.batch_source import open_source
+    from grader.batch_task import make_spec
+    from grader.errors import GraderError
+    from grader.results import write_atomically
+
+    if pool not in POOLS:
+        raise GraderError(f"--pool must be one of {', '.join(POOLS)}")
+    if jobs is not None and jobs < 1:
+        raise GraderError("--jobs must be at least 1")
+    jobs = jobs or default_jobs()
+    assignment = load_assignment(resolve_rubric(assignment_name))
+    spec = make_spec(assignment)
+    layout = layout_of(assignment)
+    outcome = Outcome(out)
+    results = out / "results"
+    with open_source(source, assignment.rubric.submission.filename) as found:
+        inside = [i for i in found.items if i.path.resolve() == out.resolve()]  # OUTDIR kept in SOURCE
+        items = [i for i in found.items if i not in inside]
+        outcome.total, outcome.ignored = len(items), found.ignored + [i.path.name for i in inside]
+        results.mkdir(parents=True, exist_ok=True)
+        _clean_temporaries(out)
+        summaries: dict[str, Summary] = {}
+        todo: list[Task] = []
+        for item in items:
+            task, sha = _task(item, spec, ship=scheduler is not None)
+            stored = None if force else _stored(results / f"{item.key}.json")
+            if is_current(stored, spec.fingerprint, sha):
+                assert stored is not None
+                summaries[item.key] = summarize(stored)
+            else:
+                todo.append(task)
+        outcome.skipped = len(items) - len(todo)
+        bar = progress or Progress(len(todo), skipped=outcome.skipped)
+
+        def on_done(done: Done) -> None:
+            write_atomically(results / f"{done.key}.json", done.text)
+            summaries[done.key] = summarize(json.loads(done.text))
+            outcome.graded_now += 1
+            bar.advance(failed=done.status != "graded")
+
+        try:
+            with _sigterm_interrupts(), _hidden_from_students(found.root, out):
+                if todo and scheduler:
+                    run_dask(scheduler, todo, spec, on_done=on_done, tick=bar.refresh)
+                elif todo:
+                    run_local(todo, spec, assignment, jobs=jobs, pool=pool, on_done=on_done, tick=bar.refresh)
+        except KeyboardInterrupt:
+            outcome.interrupted = True
+        finally:
+            bar.close()
+            ordered = []
+            for item in items:  # the current source's order and students; scores from the results
+                if item.key in summaries:
+                    summary = summaries[item.key]
+                    summary.key, summary.students = item.key, item.students or summary.students
+                    ordered.append(summary)
+            write_atomically(out / "grades.csv", grades_csv(layout, ordered))
+            write_atomically(out / "report.html", report_html(layout, ordered, expected=len(items)))
+            for summary in ordered:
+                outcome.counts[summary.status] = outcome.counts.get(summary.status, 0) + 1
+    return outcome
+
+
+# -- the command -----------------------------------------------------------------------------
+
+
+def _command(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    outcome = run_batch(Path(args.source), args.assignment, out, jobs=args.jobs, force=args.force,
+                        scheduler=args.scheduler, pool=args.pool)
+    if outcome.ignored:
+        shown = ", ".join(outcome.ignored[:10]) + (" ..." if len(outcome.ignored) > 10 else "")
+        print(f"grader: ignored (not submissions): {shown}", file=sys.stderr)
+    counts = ", ".join(f"{outcome.counts.get(s, 0)} {s}" for s in ("graded", "error", "timeout"))
+    done = sum(outcome.counts.values())
+    print(f"{args.assignment}: {done} of {outcome.total} submissions have results ({counts}); "
+          f"{outcome.graded_now} graded now, {outcome.skipped} already graded")
+    print(f"wrote {out / 'grades.csv'}, {out / 'report.html'} and {out / 'results'}/")
+    if outcome.interrupted:
+        print("grader: interrupted; grades.csv and report.html cover the results written so far. "
+              "Run the same command again to grade the rest.", file=sys.stderr)
+        return 130
+    return 0
+
+
+def register(subparsers: Any) -> None:
+    batch = subparsers.add_parser(
+        "batch", help="grade every submission in a folder, zip or Gradescope export",
+        description="Grade a class in parallel: results JSON per submission, grades.csv and report.html in OUTDIR. "
+                    "A rerun grades only what changed.")
+    batch.add_argument("source", help="folder with one file or folder per student, a zip of one, "
+                                      "or a Gradescope 'Export Submissions' zip")
+    batch.add_argument("--assignment", required=True, help="assignment name (rubrics/NAME.yaml) or rubric path")
+    batch.add_argument("--out", required=True, help="output folder (created; reused by a rerun)")
+    batch.add_argument("--jobs", type=int, default=None,
+                       help=f"submissions graded at once (default: the CPUs available, here {default_jobs()})")
+    batch.add_argument("--force", action="store_true", help="regrade submissions that already have a result")
+    batch.add_argument("--scheduler", metavar="ADDRESS", help="run on a Dask cluster, e.g. tcp://host:8786")
+    batch.add_argument("--pool", choices=POOLS, default="process",
+                       help="local parallelism: worker processes (default) or threads")
+    batch.set_defaults(run=_command)

@@ -1,0 +1,350 @@
+"""The batch's gradebook (`grades.csv`) and report (`report.html`), made from results JSON only.
+
+Both are regenerated from the per-submission results present in OUTDIR, so they can be
+rebuilt at any time (after a Ctrl-C, after a crash) and always agree with those files.
+The report is one self-contained HTML file: charts are inline SVG, no script, no network.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+from html import escape
+from typing import Any
+
+from grader.batch_source import Student
+
+STATUSES = ("graded", "error", "timeout")
+BAR = "#3b6ea5"  # the charts' bar colour; the screenshot test looks for it
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    name: str
+    points: float
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What the gradebook and the report need to know of the assignment."""
+
+    assignment: str
+    title: str
+    questions: tuple[Question, ...]  # autograded questions, in rubric order
+    checks: dict[str, tuple[str, str]]  # check key (without #case) → (question id, check name)
+    mistakes: tuple[str, ...]  # the rubric's declared mistakes, in order
+    manual: tuple[Question, ...] = ()
+
+    @property
+    def max_total(self) -> float:
+        return sum(q.points for q in self.questions)
+
+
+def layout_of(assignment: Any) -> Layout:
+    rubric = assignment.rubric
+    points: dict[str, float] = {}
+    checks: dict[str, tuple[str, str]] = {}
+    mistakes: list[str] = []
+    for case in assignment.cases:
+        points[case.question.id] = points.get(case.question.id, 0.0) + case.points
+        checks.setdefault(case.key.split("#")[0], (case.question.id, case.check.name))
+        mistakes += [m.name for m in case.check.mistakes if m.name not in mistakes]
+    questions = tuple(Question(q.id, q.name, points.get(q.id, 0.0)) for q in rubric.questions if not q.manual)
+    manual = tuple(Question(q.id, q.name, q.points or 0.0) for q in rubric.questions if q.manual)
+    return Layout(rubric.assignment, rubric.title, questions, checks, tuple(mistakes), manual)
+
+
+@dataclass
+class Summary:
+    """One submission's row material, read back from its results JSON."""
+
+    key: str
+    students: tuple[Student, ...]
+    status: str
+    total: float
+    questions: dict[str, float] = field(default_factory=dict)  # empty for an error
+    failed: tuple[str, ...] = ()  # check keys (without #case) not fully passed
+    mistakes: tuple[str, ...] = ()  # names of the recognized mistakes
+    message: str = ""
+
+    @property
+    def weight(self) -> int:
+        """How many students this submission counts for."""
+        return max(1, len(self.students))
+
+
+def summarize(data: dict[str, Any]) -> Summary:
+    batch = data.get("extra_data", {}).get("batch", {})
+    students = tuple(Student(s.get("id", ""), s.get("name", ""), s.get("email", "")) for s in batch.get("students", []))
+    status = batch.get("status", "graded")
+    questions: dict[str, float] = {}
+    failed: list[str] = []
+    mistakes: list[str] = []
+    for test in data.get("tests", []):
+        extra = test.get("extra_data", {})
+        check = str(extra.get("check", "")).split("#")[0]
+        if not check:  # manual questions, notes for instructors, the grader's own error
+            continue
+        questions[test["number"]] = questions.get(test["number"], 0.0) + float(test["score"])
+        if test.get("status") == "failed" and check not in failed:
+            failed.append(check)
+        mistake = extra.get("mistake")
+        if mistake and mistake not in mistakes:
+            mistakes.append(mistake)
+    stored = batch.get("questions")
+    if isinstance(stored, dict):  # summed before rounding: exact where the tests' sum is not
+        questions = {str(k): float(v) for k, v in stored.items()}
+    message = data.get("extra_data", {}).get("grader_error", "") if status == "error" else ""
+    return Summary(str(batch.get("key", "")), students, status, float(data.get("score", 0.0)),
+                   questions, tuple(failed), tuple(mistakes), message)
+
+
+def number(value: float | None) -> str:
+    """A score as the gradebook writes it: up to 6 decimals, no trailing zeros."""
+    if value is None:
+        return ""
+    text = f"{round(value, 6):.6f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+# -- grades.csv ------------------------------------------------------------------------------
+
+
+def csv_header(layout: Layout) -> list[str]:
+    return ["id", "name", "email", "submission", *(q.id for q in layout.questions), "total", "status"]
+
+
+def csv_rows(layout: Layout, summaries: list[Summary]) -> list[list[str]]:
+    """One row per student (a group submission gives each of its students the same row)."""
+    rows = []
+    for summary in summaries:
+        scores = [number(summary.questions.get(q.id, 0.0)) if summary.status != "error" else ""
+                  for q in layout.questions]
+        for student in summary.students or (Student(""),):
+            rows.append([student.id, student.name, student.email, summary.key, *scores,
+                         number(summary.total), summary.status])
+    return rows
+
+
+def grades_csv(layout: Layout, summaries: list[Summary]) -> str:
+    stream = io.StringIO()
+    writer = csv.writer(stream, lineterminator="\n")
+    writer.writerow(csv_header(layout))
+    writer.writerows(csv_rows(layout, summaries))
+    return stream.getvalue()
+
+
+# -- charts ----------------------------------------------------------------------------------
+
+
+def histogram(values: list[tuple[float, int]], top: float, bins: int) -> list[int]:
+    """Weighted counts in `bins` equal bins over [0, top]; full marks fall in the last one."""
+    counts = [0] * bins
+    width = top / bins if top > 0 else 1.0
+    for value, weight in values:
+        counts[min(bins - 1, max(0, int(value / width + 1e-9)))] += weight
+    return counts
+
+
+def bin_count(top: float, most: int) -> int:
+    """The most bins (at most `most`) of a round width that tile [0, top] exactly."""
+    for width in (0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 1, 2, 2.5, 5, 10, 20, 25, 50, 100, 250, 500, 1000):
+        n = top / width
+        if abs(n - round(n)) < 1e-6 and 1 <= round(n) <= most:
+            return round(n)
+    return most
+
+
+def x_ticks(top: float, steps: int = 8) -> list[float]:
+    """Round tick values from 0 to `top` (at most `steps` steps), and `top` itself."""
+    if top <= 0:
+        return [0.0]
+    step = next((w for w in (0.05, 0.1, 0.2, 0.25, 0.5, 1, 2, 2.5, 5, 10, 20, 25, 50, 100, 250, 500)
+                 if top / w <= steps), top / 4)
+    ticks = [round(i * step, 9) for i in range(int(top / step + 1e-9) + 1)]
+    if top - ticks[-1] > step / 4:
+        ticks.append(top)
+    elif top - ticks[-1] > 1e-9:
+        ticks[-1] = top
+    return ticks
+
+
+def _nice_step(top: int) -> int:
+    for step in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000):
+        if top / step <= 5:
+            return step
+    return max(1, top // 5)
+
+
+def histogram_svg(name: str, label: str, counts: list[int], top: float, *, width: int = 640,
+                  height: int = 240, x_label: str = "score") -> str:
+    """A histogram as inline SVG: one bar per bin over [0, top], count axis with grid lines."""
+    left, right, top_pad, bottom = 44, 16, 16, 46
+    plot_w, plot_h = width - left - right, height - top_pad - bottom
+    highest = max([*counts, 1])
+    step = _nice_step(highest)
+    y_max = max(step, -(-highest // step) * step)
+    bins = max(1, len(counts))
+    slot = plot_w / bins
+    bin_width = top / bins if top > 0 else 1.0
+    base = top_pad + plot_h
+    parts = [f'<svg class="chart" data-chart="{escape(name)}" role="img" aria-label="{escape(label)}" '
+             f'xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}"><title>{escape(label)}</title>']
+    for tick in range(0, y_max + 1, step):
+        y = base - plot_h * tick / y_max
+        parts.append(f'<line class="grid" x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}"/>'
+                     f'<text class="tick" x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{tick}</text>')
+    for i, count in enumerate(counts):
+        if not count:
+            continue
+        h = plot_h * count / y_max
+        x, y = left + i * slot + 1, base - h
+        low, high = number(i * bin_width), number((i + 1) * bin_width)
+        span = f"{low} to {high}" + (" (full marks included)" if i == bins - 1 else "")
+        parts.append(f'<rect class="bar" x="{x:.1f}" y="{y:.1f}" width="{max(slot - 2, 1):.1f}" '
+                     f'height="{h:.1f}" fill="{BAR}"><title>{escape(span)}: {count}</title></rect>')
+        parts.append(f'<text class="count" x="{x + slot / 2 - 1:.1f}" y="{y - 3:.1f}" '
+                     f'text-anchor="middle">{count}</text>')
+    for value in x_ticks(top, 8 if width >= 800 else 5):
+        x = left + plot_w * (value / top if top > 0 else 0)
+        parts.append(f'<line class="axis" x1="{x:.1f}" y1="{base}" x2="{x:.1f}" y2="{base + 4}"/>'
+                     f'<text class="tick" x="{x:.1f}" y="{base + 16}" text-anchor="middle">{number(value)}</text>')
+    parts.append(f'<line class="axis" x1="{left}" y1="{base}" x2="{width - right}" y2="{base}"/>')
+    parts.append(f'<text class="axis-label" x="{left + plot_w / 2:.1f}" y="{height - 8}" '
+                 f'text-anchor="middle">{escape(x_label)}</text></svg>')
+    return "".join(parts)
+
+
+# -- report.html -----------------------------------------------------------------------------
+
+_STYLE = """
+body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;margin:24px auto;
+max-width:1120px;padding:0 16px;color:#1f2933;background:#fff}
+h1{font-size:24px;margin:0 0 4px}h2{font-size:19px;margin:28px 0 8px;border-bottom:1px solid #d9e2ec}
+.muted{color:#627d98}.partial{background:#fff4ce;border:1px solid #e0c36a;padding:8px 12px;border-radius:6px}
+.cards{display:flex;gap:12px;flex-wrap:wrap;margin:14px 0}.card{border:1px solid #d9e2ec;border-radius:8px;
+padding:8px 14px;min-width:110px}.card b{display:block;font-size:22px}
+.grid2{display:grid;grid-template-columns:repeat(auto-fill,minmax(360px,1fr));gap:8px 20px}
+figure{margin:0}svg.chart{max-width:100%;height:auto;display:block}figcaption{font-weight:600;margin:6px 0 2px}
+svg.chart .grid{stroke:#e4e7eb}svg.chart .axis{stroke:#52606d}svg.chart text{fill:#3e4c59;font-size:11px}
+svg.chart .axis-label{fill:#627d98}svg.chart .count{font-size:10px}
+table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:4px 8px;border-bottom:1px solid #e4e7eb;
+vertical-align:top}th{background:#f5f7fa}td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+.meter{background:#e4e7eb;border-radius:3px;height:10px;width:160px}.meter span{display:block;height:10px;
+border-radius:3px;background:""" + BAR + "}"
+
+
+def _meter(fraction: float) -> str:
+    return f'<div class="meter"><span style="width:{max(0.0, min(1.0, fraction)) * 100:.1f}%"></span></div>'
+
+
+def _students(count: int) -> str:
+    return f"{count} student{'s' if count != 1 else ''}"
+
+
+def report_html(layout: Layout, summaries: list[Summary], *, expected: int | None = None) -> str:
+    """The batch report. `expected`: how many submissions the batch has (to flag a partial one)."""
+    scored = [s for s in summaries if s.status != "error"]
+    students = sum(s.weight for s in summaries)
+    scored_students = sum(s.weight for s in scored)
+    by_status: Counter[str] = Counter()
+    for s in summaries:
+        by_status[s.status] += s.weight
+    totals = [(s.total, s.weight) for s in scored]
+    flat = [t for t, w in totals for _ in range(w)]
+    title = f"{layout.assignment}: batch report"
+    out = [f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>'
+           f'<meta name="viewport" content="width=device-width, initial-scale=1"><style>{_STYLE}</style></head><body>',
+           f"<h1>{escape(layout.title or layout.assignment)}</h1>",
+           f'<p class="muted">Batch report for <b>{escape(layout.assignment)}</b>: {len(summaries)} submission(s), '
+           f"{_students(students)}. Autograded points: {number(layout.max_total)}.</p>"]
+    if expected is not None and len(summaries) < expected:
+        out.append(f'<p class="partial">Partial: {len(summaries)} of {expected} submissions are graded. '
+                   "Run the same command again to grade the rest.</p>")
+    cards = [("students", str(students))] + [(status, str(by_status.get(status, 0))) for status in STATUSES]
+    if flat:
+        cards += [("mean", number(round(statistics.fmean(flat), 2))),
+                  ("median", number(round(statistics.median(flat), 2)))]
+    out.append('<div class="cards">' + "".join(f'<div class="card"><b>{escape(v)}</b>{escape(k)}</div>'
+                                               for k, v in cards) + "</div>")
+
+    out.append("<h2>Total score</h2>")
+    if totals:
+        top = layout.max_total
+        out.append(histogram_svg("total", f"Distribution of the total score (out of {number(top)})",
+                                 histogram(totals, top, bin_count(top, 30)), top, width=960, height=280,
+                                 x_label=f"total score (out of {number(top)}); bars count students"))
+    else:
+        out.append('<p class="muted">No graded submission yet.</p>')
+
+    out.append("<h2>Questions</h2><div class=\"grid2\">")
+    for q in layout.questions:
+        caption = f"{q.id} {q.name} ({number(q.points)} point{'s' if q.points != 1 else ''})"
+        if q.points <= 0:
+            out.append(f'<figure><figcaption>{escape(caption)}</figcaption><p class="muted">Feedback only: '
+                       "no points.</p></figure>")
+            continue
+        values = [(s.questions.get(q.id, 0.0), s.weight) for s in scored]
+        chart = (histogram_svg(f"question-{q.id}", f"Distribution of question {q.id}",
+                               histogram(values, q.points, bin_count(q.points, 10)), q.points, width=480, height=200,
+                               x_label=f"points (out of {number(q.points)})")
+                 if values else '<p class="muted">No graded submission yet.</p>')
+        out.append(f"<figure><figcaption>{escape(caption)}</figcaption>{chart}</figure>")
+    out.append("</div>")
+    if layout.manual:
+        listed = ", ".join(f"{q.id} {q.name} ({number(q.points)} points)" for q in layout.manual)
+        out.append(f'<p class="muted">Graded by course staff, not here: {escape(listed)}.</p>')
+
+    failed: Counter[str] = Counter()
+    for s in scored:
+        for check in s.failed:
+            failed[check] += s.weight
+    out.append("<h2>Checks failed most often</h2>")
+    if failed:
+        out.append('<table class="failed"><tr><th>check</th><th>question</th><th>students</th>'
+                   "<th>share</th><th></th></tr>")
+        for check, count in sorted(failed.items(), key=lambda kv: (-kv[1], kv[0]))[:25]:
+            question, name = layout.checks.get(check, (check.split("/")[0], check))
+            share = count / max(1, scored_students)
+            out.append(f"<tr><td>{escape(name)} <span class=\"muted\">({escape(check)})</span></td>"
+                       f"<td>{escape(question)}</td><td class=\"n\">{count}</td>"
+                       f"<td class=\"n\">{share:.0%}</td><td>{_meter(share)}</td></tr>")
+        out.append("</table>")
+    else:
+        out.append('<p class="muted">No check failed.</p>')
+
+    seen: Counter[str] = Counter()
+    for s in scored:
+        for mistake in s.mistakes:
+            seen[mistake] += s.weight
+    names = list(layout.mistakes) + sorted(m for m in seen if m not in layout.mistakes)
+    out.append("<h2>Known mistakes recognized</h2>")
+    if names:
+        out.append('<table class="mistakes"><tr><th>mistake</th><th>students</th><th>share</th><th></th></tr>')
+        for name in sorted(names, key=lambda m: (-seen.get(m, 0), names.index(m))):
+            count = seen.get(name, 0)
+            share = count / max(1, scored_students)
+            out.append(f"<tr><td>{escape(name)}: {_students(count)}</td><td class=\"n\">{count}</td>"
+                       f"<td class=\"n\">{share:.0%}</td><td>{_meter(share)}</td></tr>")
+        out.append("</table>")
+    else:
+        out.append('<p class="muted">The rubric declares no known mistakes.</p>')
+
+    problems = [s for s in summaries if s.status != "graded"]
+    if problems:
+        out.append("<h2>Errors and timeouts</h2><table class=\"problems\"><tr><th>submission</th><th>students</th>"
+                   "<th>status</th><th>message</th></tr>")
+        for s in problems:
+            who = ", ".join(st.name or st.id for st in s.students)
+            message = s.message or ("a time limit was reached; the checks not run score 0"
+                                    if s.status == "timeout" else "")
+            out.append(f"<tr><td>{escape(s.key)}</td><td>{escape(who)}</td><td>{escape(s.status)}</td>"
+                       f"<td>{escape(message.splitlines()[0] if message else '')}</td></tr>")
+        out.append("</table>")
+    out.append("</body></html>\n")
+    return "\n".join(out)

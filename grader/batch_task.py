@@ -1,0 +1,233 @@
+"""One submission's grading as a self-contained task.
+
+The same `grade_task` runs in a local process pool, in threads, or on a Dask worker: it
+grades with `grader.grading.grade` (so the student's code runs in a fresh child process,
+exactly as `grader grade` does) and returns the results JSON, never raising for a
+submission's sake. The assignment (rubric, reference, prepared cases) is loaded once per
+worker process and kept, keyed by its fingerprint.
+
+This module imports nothing heavy at import time: a pool worker sets its environment
+before numpy is loaded.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import hashlib
+import os
+import shutil
+import signal
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from grader.assignment import Assignment
+    from grader.grading import Report
+
+Files = tuple[tuple[str, bytes], ...]
+
+
+@dataclass(frozen=True)
+class AssignmentSpec:
+    """How a worker gets the assignment: its rubric path, or the files themselves."""
+
+    rubric_path: str
+    fingerprint: str
+    files: Files  # the rubric and its reference, relative to their common folder
+    rubric_name: str  # the rubric's path among `files`
+
+
+@dataclass(frozen=True)
+class Task:
+    key: str
+    path: str  # where the submission is on the machine that found it
+    meta: dict[str, Any]  # stored with the results (extra_data.batch)
+    files: Files | None = None  # its content, for workers that cannot see `path`
+
+
+@dataclass(frozen=True)
+class Done:
+    key: str
+    text: str  # the results JSON, as it is written
+    status: str  # graded / error / timeout
+    seconds: float
+
+
+def fingerprint(rubric: Path, reference: Path) -> str:
+    """What a stored result was graded against: the rubric, the reference, the grader's version."""
+    from grader import __version__
+
+    digest = hashlib.sha256(f"numgrader {__version__}\0".encode())
+    for label, path in (("rubric", rubric), ("reference", reference)):
+        data = path.read_bytes()
+        digest.update(f"{label}\0{len(data)}\0".encode() + data)
+    return digest.hexdigest()
+
+
+def make_spec(assignment: Assignment) -> AssignmentSpec:
+    rubric, reference = assignment.loaded.path.resolve(), assignment.reference_path.resolve()
+    common = Path(os.path.commonpath([rubric.parent, reference.parent]))
+    files = tuple((str(p.relative_to(common)), p.read_bytes()) for p in (rubric, reference))
+    return AssignmentSpec(str(rubric), fingerprint(rubric, reference), files, files[0][0])
+
+
+# -- the assignment, once per process ----------------------------------------------------
+
+_assignments: dict[str, Assignment] = {}
+_lock = threading.Lock()
+
+
+def remember(assignment: Assignment, spec: AssignmentSpec) -> None:
+    """Use an assignment this process has already loaded (thread pools share the parent's)."""
+    with _lock:
+        _assignments[spec.fingerprint] = assignment
+
+
+def assignment_for(spec: AssignmentSpec) -> Assignment:
+    with _lock:
+        assignment = _assignments.get(spec.fingerprint)
+        if assignment is None:
+            assignment = _assignments[spec.fingerprint] = _load(spec)
+        return assignment
+
+
+def _load(spec: AssignmentSpec) -> Assignment:
+    from grader.assignment import load_assignment
+
+    path = Path(spec.rubric_path)
+    if path.is_file():  # a shared file system, or the same machine
+        assignment = load_assignment(path)
+        if fingerprint(path, assignment.reference_path) == spec.fingerprint:
+            return assignment
+    root = Path(tempfile.mkdtemp(prefix="grader-assignment-"))
+    atexit.register(shutil.rmtree, root, True)
+    for name, data in spec.files:
+        target = root / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    return load_assignment(root / spec.rubric_name)
+
+
+# -- grading one submission ----------------------------------------------------------------
+
+
+def status_of(report: Report) -> str:
+    """`timeout` when a time limit cut the grading short (a call, the import, the whole)."""
+    timed_out = any(c.outcome.status in ("timeout", "not_run") for c in report.checks)
+    if report.import_error and "time limit" in report.import_error:
+        timed_out = True
+    return "timeout" if timed_out else "graded"
+
+
+def question_scores(report: Report) -> dict[str, float]:
+    """Each autograded question's score, summed before rounding (the tests' scores are rounded)."""
+    scores: dict[str, float] = {}
+    for check in report.checks:
+        scores[check.case.question.id] = scores.get(check.case.question.id, 0.0) + check.score
+    return {question: round(score, 6) for question, score in scores.items()}
+
+
+@contextlib.contextmanager
+def _materialized(task: Task) -> Iterator[Path]:
+    if task.files is None:
+        yield Path(task.path)
+        return
+    with tempfile.TemporaryDirectory(prefix="grader-submission-") as folder:
+        root = Path(folder)
+        top = root / Path(task.path).name
+        for name, data in task.files:
+            target = root / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        if not top.exists() and not task.files:
+            top.mkdir()
+        yield top
+
+
+def failure(task: Task, message: str, seconds: float = 0.0, *, final: bool) -> Done:
+    """An error row: the grader could not grade this submission (`final`: a rerun keeps it)."""
+    from grader.results import error_results
+
+    results = error_results(message, execution_time=round(seconds, 3))
+    results.extra_data["batch"] = {**task.meta, "status": "error", "final": final}
+    return Done(task.key, results.to_json(), "error", seconds)
+
+
+def grade_task(task: Task, spec: AssignmentSpec) -> Done:
+    """Grade one submission; a problem with it, or a bug in the grader, becomes an error row."""
+    from grader.errors import GraderError
+    from grader.grading import grade, to_results
+
+    started = time.perf_counter()
+    try:
+        assignment = assignment_for(spec)
+        with _materialized(task) as path:
+            try:
+                report = grade(assignment, path)
+            except GraderError as error:  # name the submission as found, not its temporary copy
+                raise GraderError(str(error).replace(str(path), task.path)) from None
+        results = to_results(report)
+        status = status_of(report)
+    except GraderError as error:  # the submission itself: no file to grade, ...
+        return failure(task, str(error), time.perf_counter() - started, final=True)
+    except Exception as error:  # the grader's own failure: reported, retried by the next run
+        message = f"internal error: {type(error).__name__}: {error}"
+        return failure(task, message, time.perf_counter() - started, final=False)
+    results.extra_data["batch"] = {**task.meta, "status": status, "final": True,
+                                   "questions": question_scores(report)}
+    return Done(task.key, results.to_json(), status, time.perf_counter() - started)
+
+
+# -- local process-pool workers --------------------------------------------------------------
+
+_spec: AssignmentSpec | None = None
+_in_task = False
+
+
+class _Stop(BaseException):
+    """Raised in a pool worker by SIGTERM: unwinds `grade`, so its child process is killed."""
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    if _in_task:
+        raise _Stop
+    os._exit(128 + signum)
+
+
+def _watch_parent(parent: int) -> None:
+    """A worker whose batch died (kill -9) stops too, after cleaning up its student process."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def init_worker(spec: AssignmentSpec, parent: int) -> None:
+    """Process-pool initializer: signals, one BLAS thread, the assignment loaded up front."""
+    global _spec
+    _spec = spec
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the batch decides what a Ctrl-C stops
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(name, "1")
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="watch-parent").start()
+    with contextlib.suppress(Exception):  # a failure is reported by the first task instead
+        assignment_for(spec)
+
+
+def pool_task(task: Task) -> Done:
+    global _in_task
+    assert _spec is not None, "init_worker was not run"
+    _in_task = True
+    try:
+        return grade_task(task, _spec)
+    except _Stop:
+        os._exit(128 + signal.SIGTERM)
+    finally:
+        _in_task = False

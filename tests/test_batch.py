@@ -1,0 +1,582 @@
+"""`grader batch`: discovery, parallel grading, the gradebook, the report, resume, Dask."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import time
+import zipfile
+import zlib
+from dataclasses import replace
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from grader.assignment import Assignment, load_assignment, resolve_rubric
+from grader.batch import is_current, run_batch
+from grader.batch_progress import Progress
+from grader.batch_report import BAR, number
+from grader.batch_source import Student, discover, open_source, parse_metadata
+from grader.batch_task import Task, _load, fingerprint, grade_task, make_spec
+from grader.cli import main
+from grader.grading import grade, to_results
+from tests.conftest import ROOT, TINY, assert_valid_results
+
+EXAMPLES = ROOT / "submissions_example" / "hw2"
+GRADESCOPE = ROOT / "tests" / "fixtures" / "gradescope_export"
+GRADER = Path(sys.executable).with_name("grader")
+
+
+@pytest.fixture(scope="session")
+def hw2() -> Assignment:
+    return load_assignment(resolve_rubric("hw2"))
+
+
+def per_student_folders(target: Path, copies: int = 1) -> list[tuple[str, Path]]:
+    """The example submissions laid out one folder per student: (student, example file)."""
+    target.mkdir(parents=True, exist_ok=True)
+    examples = sorted(EXAMPLES.glob("*.py"))
+    students = []
+    for i in range(copies):
+        for example in examples:
+            name = example.stem if copies == 1 else f"s{i:03d}_{example.stem}"
+            (target / name).mkdir()
+            shutil.copyfile(example, target / name / "hw2.py")
+            students.append((name, example))
+    return students
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+
+
+@pytest.fixture(scope="module")
+def example_batch(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, list[tuple[str, Path]]]:
+    """One real batch over the examples (+ a student who handed in the wrong file), 2 worker processes."""
+    root = tmp_path_factory.mktemp("batch")
+    source = root / "class"
+    students = per_student_folders(source)
+    (source / "zz_wrong_file").mkdir()
+    (source / "zz_wrong_file" / "notes.txt").write_text("I forgot the homework\n")
+    (source / "README.md").write_text("not a submission\n")
+    out = root / "out"
+    assert main(["batch", str(source), "--assignment", "hw2", "--out", str(out), "--jobs", "2"]) == 0
+    return source, out, students
+
+
+# -- the gradebook equals `grade` ---------------------------------------------------------------
+
+
+def test_batch_csv_rows_equal_grade_results(example_batch, hw2: Assignment, results_schema) -> None:
+    source, out, students = example_batch
+    rows = {row["submission"]: row for row in read_csv(out / "grades.csv")}
+    question_ids = [q.id for q in hw2.rubric.questions if not q.manual]
+    assert list(read_csv(out / "grades.csv")[0]) == ["id", "name", "email", "submission", *question_ids,
+                                                     "total", "status"]
+    assert set(rows) == {name for name, _ in students} | {"zz_wrong_file"}
+    for name, _ in students:
+        report = grade(hw2, source / name)
+        results = to_results(report)
+        row = rows[name]
+        assert (row["id"], row["status"]) == (name, "graded")
+        assert float(row["total"]) == pytest.approx(results.score, abs=1e-6)
+        for qid in question_ids:
+            expected = sum(c.score for c in report.checks if c.case.question.id == qid)
+            assert float(row[qid]) == pytest.approx(expected, abs=1e-6), (name, qid)
+        stored = json.loads((out / "results" / f"{name}.json").read_text())
+        assert_valid_results(stored, results_schema)
+        assert [t["score"] for t in stored["tests"]] == [t.score for t in results.tests]
+        assert [t.get("extra_data", {}).get("mistake") for t in stored["tests"]] == \
+            [t.extra_data.get("mistake") for t in results.tests]
+    wrong = rows["zz_wrong_file"]
+    assert (wrong["status"], wrong["total"], wrong[question_ids[0]]) == ("error", "0", "")
+    message = json.loads((out / "results" / "zz_wrong_file.json").read_text())["extra_data"]["grader_error"]
+    assert "no hw2.py" in message and "notes.txt" in message
+
+
+def test_declared_scores_reach_the_gradebook(example_batch) -> None:
+    import yaml
+
+    _, out, _ = example_batch
+    declared = yaml.safe_load((EXAMPLES / "expected.yaml").read_text())
+    rows = {row["submission"]: row for row in read_csv(out / "grades.csv")}
+    for file, entry in declared.items():
+        assert float(rows[Path(file).stem]["total"]) == pytest.approx(entry["score"], abs=1e-6), file
+
+
+# -- the report -------------------------------------------------------------------------------
+
+
+class _Charts(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.charts: dict[str, list[float]] = {}
+        self._current: str | None = None
+        self.tables: set[str] = set()
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "svg" and "chart" in (a.get("class") or ""):
+            self._current = a["data-chart"] or ""
+            self.charts[self._current] = []
+        elif tag == "rect" and a.get("class") == "bar" and self._current is not None:
+            self.charts[self._current].append(float(a["height"] or 0))
+        elif tag == "table":
+            self.tables.add(a.get("class") or "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "svg":
+            self._current = None
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def test_report_has_svg_charts_failed_checks_and_mistakes(example_batch, hw2: Assignment) -> None:
+    _, out, _ = example_batch
+    html = (out / "report.html").read_text(encoding="utf-8")
+    parser = _Charts()
+    parser.feed(html)
+    scored = [q.id for q in hw2.rubric.questions if not q.manual and sum(c.points for c in q.checks) > 0]
+    assert set(parser.charts) == {"total"} | {f"question-{q}" for q in scored}
+    assert all(bars and all(h > 0 for h in bars) for bars in parser.charts.values())
+    text = " ".join(parser.text)
+    assert {"failed", "mistakes", "problems"} <= parser.tables
+    assert "sign-flipped derivative: 1 student" in text
+    assert "cross-correlation instead of convolution: 1 student" in text
+    assert "<script" not in html and "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
+
+
+def _png_pixels(data: bytes) -> tuple[int, int, list[bytes]]:
+    """Decode an 8-bit, non-interlaced RGB/RGBA PNG (what Chromium writes) into rows of pixels."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, idat, header = 8, b"", b""
+    while pos < len(data):
+        (length,), kind = struct.unpack(">I", data[pos:pos + 4]), data[pos + 4:pos + 8]
+        body = data[pos + 8:pos + 8 + length]
+        header = body if kind == b"IHDR" else header
+        idat += body if kind == b"IDAT" else b""
+        pos += 12 + length
+    width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", header)
+    assert depth == 8 and colour in (2, 6) and interlace == 0
+    channels = 4 if colour == 6 else 3
+    raw, stride, rows, previous = zlib.decompress(idat), width * channels, [], bytearray(width * channels)
+    for y in range(height):
+        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for i in range(stride):
+            left = line[i - channels] if i >= channels else 0
+            up, corner = previous[i], previous[i - channels] if i >= channels else 0
+            if kind == 1:
+                line[i] = (line[i] + left) & 255
+            elif kind == 2:
+                line[i] = (line[i] + up) & 255
+            elif kind == 3:
+                line[i] = (line[i] + (left + up) // 2) & 255
+            elif kind == 4:
+                p = left + up - corner
+                pa, pb, pc = abs(p - left), abs(p - up), abs(p - corner)
+                line[i] = (line[i] + (left if pa <= pb and pa <= pc else up if pb <= pc else corner)) & 255
+        rows.append(bytes(line) if channels == 3 else bytes(b for j, b in enumerate(line) if j % 4 != 3))
+        previous = line
+    return width, height, rows
+
+
+def test_report_renders_in_headless_chromium(example_batch, tmp_path: Path) -> None:
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        pytest.skip("chromium is not installed (scripts/install-test-deps.sh installs it as root)")
+    _, out, _ = example_batch
+    shot = tmp_path / "report.png"
+    command = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync",
+               "--disable-dev-shm-usage", "--hide-scrollbars", f"--user-data-dir={tmp_path / 'profile'}",
+               "--window-size=1200,1600", f"--screenshot={shot}", (out / "report.html").as_uri()]
+    subprocess.run(command, capture_output=True, timeout=90, check=True)
+    width, height, rows = _png_pixels(shot.read_bytes())
+    assert (width, height) == (1200, 1600)
+    bar = bytes.fromhex(BAR[1:])
+    near = [sum(1 for x in range(0, width * 3, 3) if all(abs(r[x + k] - bar[k]) <= 6 for k in range(3)))
+            for r in rows]
+    white = sum(r.count(b"\xff\xff\xff") for r in rows) / (width * height)
+    assert sum(near) > 20_000, "the charts' bars are not on the page"
+    top = next(y for y, n in enumerate(near) if n)
+    assert top < 600, "the total's chart should be near the top"
+    assert sum(1 for n in near if n) > 300, "bars of several charts, over hundreds of pixel rows"
+    assert 0.5 < white < 0.98, "a page with content on a white background"
+
+
+# -- sources ----------------------------------------------------------------------------------
+
+
+def test_discovery_of_folders_files_wrappers_and_litter(tmp_path: Path) -> None:
+    wrapper = tmp_path / "download" / "hw2 submissions"
+    for name in ("bob", "alice"):
+        (wrapper / name).mkdir(parents=True)
+        (wrapper / name / "hw2.py").write_text("x = 1\n")
+    (wrapper / "carol.py").write_text("x = 1\n")
+    (wrapper / "dave 2.py").write_text("x = 1\n")
+    (wrapper / "roster.csv").write_text("id\n")
+    (wrapper / "__MACOSX").mkdir()
+    (wrapper / ".DS_Store").write_text("")
+    source = discover(tmp_path / "download", "hw2.py", "folder")
+    assert source.root == wrapper
+    assert [(i.key, i.path.name, i.students) for i in source.items] == [
+        ("alice", "alice", (Student("alice"),)), ("bob", "bob", (Student("bob"),)),
+        ("carol", "carol.py", (Student("carol"),)), ("dave_2", "dave 2.py", (Student("dave 2"),))]
+    assert source.ignored == ["roster.csv"]
+    single = tmp_path / "one"
+    (single / "erin").mkdir(parents=True)
+    (single / "erin" / "hw2.py").write_text("")
+    assert [i.key for i in discover(single, "hw2.py", "folder").items] == ["erin"]
+
+
+def test_zip_source_is_unpacked_safely(tmp_path: Path) -> None:
+    archive = tmp_path / "class.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("class/alice/hw2.py", "x = 1\n")
+        zf.writestr("class/bob.py", "x = 2\n")
+        zf.writestr("../escape.py", "x = 3\n")
+        zf.writestr("__MACOSX/class/._bob.py", "junk")
+    with open_source(archive, "hw2.py") as source:
+        assert source.kind == "zip"
+        assert [i.key for i in source.items] == ["alice", "bob"]
+        assert not (source.root.parent.parent / "escape.py").exists()
+        unpacked = source.root
+    assert not unpacked.exists()
+
+
+def test_gradescope_metadata_variants() -> None:
+    text = """submission_1:
+  :submitters:
+  - :name: First Last
+    :sid: '123456789'
+    :email: first@example.edu
+  :created_at: 2026-04-26 17:34:00.861687000 Z
+  :results:
+    tests:
+    - name: Correct Assignment Check
+      output: 'Don''t worry about this test, it just checks that you submitted the
+        correct assignment.
+
+'
+      status: passed
+...
+submission_2:
+  submitters:
+  - sid: 333
+  - :name: No Id
+submission_3:
+  :submitters: []
+  :created_at: !ruby/object:ActiveSupport::TimeWithZone
+    utc: 2026-04-26 17:34:00 Z
+metadata_version: 3
+"""
+    parsed = parse_metadata(text)
+    assert parsed == {"submission_1": (Student("123456789", "First Last", "first@example.edu"),),
+                      "submission_2": (Student("333"), Student("", "No Id")), "submission_3": ()}
+
+
+def test_gradescope_export_zip(tmp_path: Path, hw2: Assignment) -> None:
+    archive = tmp_path / "assignment_4242_export.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for path in sorted(GRADESCOPE.rglob("*")):
+            if path.is_file():
+                zf.write(path, path.relative_to(GRADESCOPE).as_posix())
+        zf.writestr("__MACOSX/assignment_4242_export/._submission_metadata.yml", "junk")
+        zf.writestr("assignment_4242_export/submission_300000002/.DS_Store", "junk")
+    out = tmp_path / "out"
+    outcome = run_batch(archive, "hw2", out, jobs=2, pool="thread")
+    rows = read_csv(out / "grades.csv")
+    got = [(r["id"], r["name"], r["email"], r["submission"], r["total"], r["status"]) for r in rows]
+    assert got == [
+        ("20240001", "Ada Lovelace", "ada@example.edu", "submission_300000001", "6.5", "graded"),
+        ("20240002", "Grace Hopper", "grace@example.edu", "submission_300000002", "5.75", "graded"),
+        ("20240003", "Alan Turing", "alan@example.edu", "submission_300000002", "5.75", "graded"),
+        ("20240004", "Edsger Dijkstra", "", "submission_300000003", "0", "error"),
+        ("20240005", "Barbara Liskov", "barbara@example.edu", "submission_300000004", "6.25", "graded"),
+        ("20240006", "Donald Knuth", "don@example.edu", "submission_300000005", "0", "error"),
+    ]
+    assert rows[1]["2.2.3"] == rows[2]["2.2.3"] == "0.5"  # the group's two rows agree
+    assert outcome.counts == {"graded": 3, "error": 2}
+    stored = json.loads((out / "results" / "submission_300000002.json").read_text())
+    assert [s["name"] for s in stored["extra_data"]["batch"]["students"]] == ["Grace Hopper", "Alan Turing"]
+    misnamed = json.loads((out / "results" / "submission_300000003.json").read_text())["extra_data"]
+    assert "no hw2.py" in misnamed["grader_error"] and "homework2.py" in misnamed["grader_error"]
+    missing = json.loads((out / "results" / "submission_300000005.json").read_text())["extra_data"]
+    assert "no such file" in missing["grader_error"]
+
+
+# -- resume ----------------------------------------------------------------------------------
+
+
+def _tiny_copy(tmp_path: Path) -> Path:
+    shutil.copytree(TINY / "rubrics", tmp_path / "assignment" / "rubrics")
+    shutil.copytree(TINY / "reference", tmp_path / "assignment" / "reference")
+    return tmp_path / "assignment" / "rubrics" / "tiny.yaml"
+
+
+def test_rerun_skips_current_results_and_regrades_what_changed(tmp_path: Path) -> None:
+    rubric = _tiny_copy(tmp_path)
+    source = tmp_path / "class"
+    source.mkdir()
+    for name in ("ann", "ben", "cid"):
+        shutil.copyfile(TINY / "submissions" / ("off_by_one.py" if name == "ben" else "correct.py"),
+                        source / f"{name}.py")
+    out = source / "graded"  # OUTDIR inside SOURCE is not a student
+    first = run_batch(source, str(rubric), out, jobs=2, pool="thread")
+    assert (first.graded_now, first.skipped) == (3, 0)
+    before = (out / "grades.csv").read_text()
+    again = run_batch(source, str(rubric), out, jobs=2, pool="thread")
+    assert (again.graded_now, again.skipped, again.ignored) == (0, 3, ["graded"])
+    assert (out / "grades.csv").read_text() == before
+
+    shutil.copyfile(TINY / "submissions" / "correct.py", source / "ben.py")  # a resubmission
+    changed = run_batch(source, str(rubric), out, jobs=2, pool="thread")
+    assert (changed.graded_now, changed.skipped) == (1, 2)
+    assert read_csv(out / "grades.csv")[1]["total"] == read_csv(out / "grades.csv")[0]["total"]
+
+    rubric.write_text(rubric.read_text() + "# a regrade request\n")
+    assert run_batch(source, str(rubric), out, jobs=2, pool="thread").graded_now == 3
+    reference = rubric.parent.parent / "reference" / "tiny.py"
+    reference.write_text(reference.read_text() + "\n# fixed a typo\n")
+    assert run_batch(source, str(rubric), out, jobs=2, pool="thread").graded_now == 3
+    assert run_batch(source, str(rubric), out, jobs=2, pool="thread", force=True).graded_now == 3
+    assert run_batch(source, str(rubric), out, jobs=2, pool="thread").graded_now == 0
+
+
+def test_is_current_needs_same_fingerprint_files_and_final() -> None:
+    data = {"extra_data": {"batch": {"fingerprint": "f", "submission_sha256": "s", "final": True}}}
+    assert is_current(data, "f", "s")
+    assert not is_current(data, "g", "s") and not is_current(data, "f", "t") and not is_current(None, "f", "s")
+    data["extra_data"]["batch"]["final"] = False
+    assert not is_current(data, "f", "s")
+
+
+CRASHY_RUBRIC = """assignment: crashy
+submission: {filename: answer.py}
+limits: {call_seconds: 1, import_seconds: 10, submission_seconds: 30}
+questions:
+  - id: "1"
+    name: The answer
+    points: 1
+    checks:
+      - name: forty-two
+        function: answer
+        compare: {name: judge, function: judge_answer}
+        points: 1
+"""
+CRASHY_REFERENCE = '''import os
+
+
+def answer():
+    return 42
+
+
+def judge_answer(received, expected, args):
+    if received == 666:  # a grader-side crash that one submission triggers
+        os._exit(3)
+    return float(received == expected)
+'''
+
+
+def test_a_submission_that_kills_a_worker_is_an_error_row_and_the_batch_goes_on(tmp_path: Path) -> None:
+    (tmp_path / "rubrics").mkdir()
+    (tmp_path / "reference").mkdir()
+    rubric = tmp_path / "rubrics" / "crashy.yaml"
+    rubric.write_text(CRASHY_RUBRIC)
+    (tmp_path / "reference" / "crashy.py").write_text(CRASHY_REFERENCE)
+    source = tmp_path / "class"
+    answers = {"a_good": "return 42", "b_crash": "return 666", "c_good": "return 42", "d_loop": "while True: pass",
+               "e_wrong": "return 41", "f_good": "return 42"}
+    for name, body in answers.items():
+        (source / name).mkdir(parents=True)
+        (source / name / "answer.py").write_text(f"def answer():\n    {body}\n")
+    (source / "g_nothing").mkdir()
+    out = tmp_path / "out"
+    outcome = run_batch(source, str(rubric), out, jobs=2, pool="process")
+    rows = {r["submission"]: (r["total"], r["status"]) for r in read_csv(out / "grades.csv")}
+    assert rows == {"a_good": ("1", "graded"), "b_crash": ("0", "error"), "c_good": ("1", "graded"),
+                    "d_loop": ("0", "timeout"), "e_wrong": ("0", "graded"), "f_good": ("1", "graded"),
+                    "g_nothing": ("0", "error")}
+    crash = json.loads((out / "results" / "b_crash.json").read_text())["extra_data"]
+    assert "worker process died" in crash["grader_error"] and crash["batch"]["final"] is False
+    assert outcome.counts == {"graded": 4, "error": 2, "timeout": 1}
+    rerun = run_batch(source, str(rubric), out, jobs=2, pool="process")
+    assert (rerun.graded_now, rerun.skipped) == (1, 6)  # the crash is retried; the missing file is final
+
+
+def _batch_process(source: Path, out: Path, pool: str = "process") -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [str(GRADER), "batch", str(source), "--assignment", "hw2", "--out", str(out), "--jobs", "2", "--pool", pool],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as in a terminal, even if we ignore it
+    )
+
+
+def _wait_for_results(out: Path, at_least: int, process: subprocess.Popen[str]) -> int:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        found = len(list((out / "results").glob("*.json"))) if (out / "results").is_dir() else 0
+        if found >= at_least:
+            return found
+        assert process.poll() is None, process.communicate()
+        time.sleep(0.02)
+    raise AssertionError("no progress")
+
+
+def _descendants(pid: int) -> set[int]:
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        current = todo.pop()
+        for task in Path(f"/proc/{current}/task").glob("*"):
+            try:
+                children = {int(c) for c in (task / "children").read_text().split()}
+            except OSError:
+                continue
+            todo += children - found
+            found |= children
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
+def test_resumed_batch_after_sigint_and_sigkill_gives_the_same_csv(tmp_path: Path) -> None:
+    source = tmp_path / "class"
+    per_student_folders(source, copies=2)
+    total = len(list(source.iterdir()))
+    straight = tmp_path / "straight"
+    run_batch(source, "hw2", straight, jobs=2, pool="thread")
+
+    out = tmp_path / "out"
+    first = _batch_process(source, out)
+    _wait_for_results(out, 3, first)
+    first.send_signal(signal.SIGINT)
+    _, err = first.communicate(timeout=30)
+    assert first.returncode == 130, err
+    assert "interrupted" in err
+    present = len(list((out / "results").glob("*.json")))
+    assert 3 <= present < total
+    assert len(read_csv(out / "grades.csv")) == present  # consistent: one row per result present
+    assert "Partial" in (out / "report.html").read_text()
+    assert not list(out.rglob(".*.tmp"))
+
+    second = _batch_process(source, out)
+    _wait_for_results(out, present + 3, second)
+    family = _descendants(second.pid)
+    second.kill()
+    second.wait()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and any(Path(f"/proc/{p}").exists() for p in family):
+        time.sleep(0.1)
+    survivors = [p for p in family if Path(f"/proc/{p}").exists()
+                 and "zombie" not in Path(f"/proc/{p}/status").read_text().lower()]
+    assert not survivors, "workers and student processes end with their batch"
+
+    third = _batch_process(source, out, pool="thread")  # the pool changes nothing in the results
+    stdout, err = third.communicate(timeout=120)
+    assert third.returncode == 0, err
+    assert "already graded" in stdout
+    assert (out / "grades.csv").read_text() == (straight / "grades.csv").read_text()
+    assert len(read_csv(out / "grades.csv")) == total
+    assert "Partial" not in (out / "report.html").read_text()
+
+
+# -- Dask ------------------------------------------------------------------------------------
+
+
+def test_dask_local_cluster_gives_the_same_outdir(example_batch, tmp_path: Path) -> None:
+    distributed = pytest.importorskip("distributed")
+    source, local_out, _ = example_batch
+    out = tmp_path / "dask"
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, protocol="tcp",
+                                  host="127.0.0.1", dashboard_address=None) as cluster:
+        assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
+        code = main(["batch", str(source), "--assignment", "hw2", "--out", str(out),
+                     "--scheduler", cluster.scheduler_address])
+    assert code == 0
+    assert (out / "grades.csv").read_text() == (local_out / "grades.csv").read_text()
+    names = sorted(p.name for p in (out / "results").iterdir())
+    assert names == sorted(p.name for p in (local_out / "results").iterdir())
+    for path in (out / "results").iterdir():
+        ours, theirs = json.loads(path.read_text()), json.loads((local_out / "results" / path.name).read_text())
+        for data in (ours, theirs):  # what differs from run to run: the time, the sandbox's uid
+            data.pop("execution_time")
+            data["extra_data"].pop("sandbox", None)
+            data["tests"] = [t for t in data["tests"] if "sandbox" not in t.get("tags", [])]
+        assert ours == theirs, path.name
+
+
+def test_workers_without_the_files_get_them_with_the_task(hw2: Assignment, tmp_path: Path) -> None:
+    spec = make_spec(hw2)
+    elsewhere = replace(spec, rubric_path=str(tmp_path / "not-here" / "hw2.yaml"))
+    loaded = _load(elsewhere)
+    assert loaded.loaded.path != hw2.loaded.path
+    assert fingerprint(loaded.loaded.path, loaded.reference_path) == spec.fingerprint
+    assert [c.key for c in loaded.cases] == [c.key for c in hw2.cases]
+    code = (EXAMPLES / "mistake_no_bias.py").read_bytes()
+    task = Task("kim", str(tmp_path / "gone" / "kim"), {"key": "kim"}, (("kim/hw2.py", code),))
+    done = grade_task(task, elsewhere)
+    assert done.status == "graded"
+    assert json.loads(done.text)["score"] == pytest.approx(5.72101, abs=1e-5)
+
+
+# -- the command line and the progress bar ------------------------------------------------------
+
+
+def test_cli_lists_batch_and_reports_a_missing_source(tmp_path: Path, capsys) -> None:
+    with pytest.raises(SystemExit):
+        main(["batch", "--help"])
+    assert "--scheduler" in capsys.readouterr().out
+    assert main(["batch", str(tmp_path / "nope"), "--assignment", "hw2", "--out", str(tmp_path / "o")]) == 2
+    assert "no such folder or zip" in capsys.readouterr().err
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_draws_only_on_a_terminal(monkeypatch) -> None:
+    monkeypatch.setenv("TERM", "xterm")
+    piped = io.StringIO()
+    quiet = Progress(4, stream=piped)
+    for failed in (False, True):
+        quiet.advance(failed=failed)
+    quiet.close()
+    assert piped.getvalue() == ""
+    screen = _Terminal()
+    bar = Progress(4, skipped=2, stream=screen)
+    bar.advance()
+    bar.advance(failed=True)
+    bar.refresh(force=True)
+    bar.close()
+    last = screen.getvalue().rstrip("\n").split("\r")[-1]
+    assert "2/4" in last and "failures 1" in last and "/s" in last and "left" in last and "skipped 2" in last
+    assert "[" in last and "#" in last
+
+
+def test_number_format() -> None:
+    assert [number(x) for x in (2.0000001, 0.5, 5.7210101, -0.0, 0.0, None)] == ["2", "0.5", "5.72101", "0", "0", ""]
+
+
+def test_summary_of_results_without_batch_data() -> None:
+    from grader.batch_report import summarize
+
+    data = {"score": 1.5, "tests": [
+        {"number": "1", "score": 1.0, "status": "passed", "extra_data": {"check": "1/a#1"}},
+        {"number": "1", "score": 0.5, "status": "failed", "tags": ["1", "mistake:off"],
+         "extra_data": {"check": "1/a#2", "mistake": "off"}},
+        {"number": "2", "score": 0.0, "extra_data": {"manual": True}},
+        {"number": "0", "score": 0.0, "tags": ["sandbox"]},
+    ]}
+    summary = summarize(data)
+    assert (summary.total, summary.questions, summary.failed, summary.mistakes) == (1.5, {"1": 1.5}, ("1/a",), ("off",))
+    assert summary.status == "graded"
