@@ -162,9 +162,11 @@ def failure(task: Task, message: str, seconds: float = 0.0, *, final: bool) -> D
 
 def grade_task(task: Task, spec: AssignmentSpec) -> Done:
     """Grade one submission; a problem with it, or a bug in the grader, becomes an error row."""
+    from grader import zygote
     from grader.errors import GraderError
     from grader.grading import grade, to_results
 
+    zygote.start_shared()  # idempotent: a Dask worker gets its warm worker on its first task
     started = time.perf_counter()
     try:
         assignment = assignment_for(spec)
@@ -217,6 +219,11 @@ def init_worker(spec: AssignmentSpec, parent: int) -> None:
     for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(name, "1")
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="watch-parent").start()
+    # A warm worker (a fresh interpreter that imported numpy, never the reference) forks each
+    # student's child: started before the assignment is loaded, so it boots meanwhile.
+    from grader import zygote
+
+    zygote.start_shared()
     with contextlib.suppress(Exception):  # a failure is reported by the first task instead
         assignment_for(spec)
 

@@ -1,7 +1,9 @@
 """The child process: imports one submission and runs the calls the parent asks for.
 
-It is started fresh by runner.py (never forked from a process that loaded a reference),
-knows only the submission and the call in hand, and answers with plain data (wire.py).
+It is started fresh by runner.py, or forked by a zygote that was itself started fresh and
+loaded nothing but this module, grader.wire and numpy (zygote.py): never forked from a
+process that loaded a reference or a rubric. It knows only the submission and the call in
+hand, and answers with plain data (wire.py).
 Protocol: requests arrive on fd 0, answers leave on fd 1, one frame each; the student's
 own prints go to fd 2, which the parent captures and caps.
 
@@ -159,8 +161,11 @@ def _isolate_output() -> None:
     sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115
 
 
-def main() -> None:
-    config = json.loads(sys.argv[1])
+def main(config: dict[str, Any] | None = None) -> None:
+    """Run the child: `config` from runner.py (as argv[1] when spawned, directly when forked
+    by the zygote, zygote.py)."""
+    if config is None:
+        config = json.loads(sys.argv[1])
     sys.dont_write_bytecode = True
     plan = config.get("sandbox")
     if plan is not None:

@@ -18,6 +18,15 @@ _COMMAND_MODULES: tuple[str, ...] = ("grader.batch", "grader.kit", "grader.grade
 
 
 def _grade(args: argparse.Namespace) -> int:
+    from grader import zygote
+
+    # The warm worker boots (an interpreter, numpy) while this process imports the grader and
+    # loads the assignment; the child is then forked from it (zygote.py).
+    with zygote.serving():
+        return _grade_with(args)
+
+
+def _grade_with(args: argparse.Namespace) -> int:
     from grader.assignment import load_assignment, resolve_rubric
     from grader.grading import grade, to_results
     from grader.results import write_atomically

@@ -19,6 +19,7 @@ import codecs
 import contextlib
 import fcntl
 import json
+import logging
 import os
 import re
 import selectors
@@ -34,8 +35,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from grader import sandbox, wire
+from grader import sandbox, wire, zygote
 from grader.rubric import Limits
+from grader.zygote import child_environment as child_environment  # lives with the zygote, which needs it cheaply
+
+log = logging.getLogger("grader.runner")
 
 Status = Literal[
     "ok", "exception", "missing", "timeout", "crashed", "exited", "memory",
@@ -44,9 +48,11 @@ Status = Literal[
 # After these the child is not trusted to go on: the next call starts a fresh one.
 RESTART_AFTER = ("timeout", "crashed", "exited", "memory", "too_large", "protocol")
 F_SETPIPE_SZ = 1031
+Process = subprocess.Popen[bytes] | zygote.ForkedProcess
 
 # The child starts from nothing the parent has loaded: a fresh interpreter that imports
-# only grader.child (and through it numpy), then forgets where grader lives.
+# only grader.child (and through it numpy), then forgets where grader lives; or a fork of a
+# zygote that was started the same way (zygote.py).
 _BOOT = (
     "import sys; root = sys.argv.pop(1); sys.path.insert(0, root); "
     "import grader.child as child; sys.path.remove(root); child.main()"
@@ -91,24 +97,6 @@ class OutputCapture:
         if self.truncated:
             text += f"\n[output cut: {self.total - len(self.kept)} more bytes not kept]"
         return text
-
-
-def child_environment() -> dict[str, str]:
-    """A small, explicit environment: nothing of the grader's leaks into the child."""
-    env = {
-        "PATH": "/usr/local/bin:/usr/bin:/bin",
-        "LANG": "C.UTF-8",
-        "PYTHONHASHSEED": "0",
-        "PYTHONDONTWRITEBYTECODE": "1",
-        # One BLAS thread: deterministic sums and no oversubscription in batches.
-        "OPENBLAS_NUM_THREADS": "1",
-        "OMP_NUM_THREADS": "1",
-        "MKL_NUM_THREADS": "1",
-    }
-    for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # needed on some CPUs for correct results
-        if name in os.environ:
-            env[name] = os.environ[name]
-    return env
 
 
 def _signal_name(number: int) -> str:
@@ -194,15 +182,19 @@ def read_submission(path: Path, limits: Limits) -> tuple[bytes | None, str | Non
 class ChildSession:
     """One submission's child process, restarted after a call that killed it."""
 
-    def __init__(self, submission: Path, module: str, limits: Limits, *, hide: Sequence[Path] = ()) -> None:
-        """`hide`: folders the child must never see, besides the project's own (sandbox.hidden_paths)."""
+    def __init__(self, submission: Path, module: str, limits: Limits, *, hide: Sequence[Path] = (),
+                 warm: zygote.Zygote | None = None) -> None:
+        """`hide`: folders the child must never see, besides the project's own (sandbox.hidden_paths).
+        `warm`: the zygote to fork children from; by default the process's shared one if it has
+        one (zygote.serving / start_shared), else each child is spawned."""
         self.limits = limits
+        self._zygote = warm
         self.module = module
         self.output = OutputCapture(limits.output_kb * 1024)
         self.message_limit = int(limits.message_mb * 1024 * 1024)
         self.sandbox: dict[str, Any] = {}  # what the last child reported about its protections
         self._hide = tuple(hide)
-        self._process: subprocess.Popen[bytes] | None = None
+        self._process: Process | None = None
         self._import_failure: Outcome | None = None
         self._status_fd: int | None = None
         self._status = bytearray()
@@ -246,12 +238,14 @@ class ChildSession:
         self._status.clear()
         self._exit = None
         try:
-            self._process = subprocess.Popen(
-                [sys.executable, "-I", "-c", _BOOT, _PACKAGE_ROOT, json.dumps(config)],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                cwd=self._workdir, env=env, start_new_session=True, close_fds=True,
-                pass_fds=(status_write,) if status_write is not None else (),
-            )
+            self._process = self._fork(config, env, status_write)
+            if self._process is None:
+                self._process = subprocess.Popen(
+                    [sys.executable, "-I", "-c", _BOOT, _PACKAGE_ROOT, json.dumps(config)],
+                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                    cwd=self._workdir, env=env, start_new_session=True, close_fds=True,
+                    pass_fds=(status_write,) if status_write is not None else (),
+                )
         finally:
             if status_write is not None:
                 os.close(status_write)
@@ -266,6 +260,20 @@ class ChildSession:
         failure = Outcome("import_failed", message=outcome.message)
         self._import_failure = failure
         return failure
+
+    def _fork(self, config: dict[str, Any], env: dict[str, str], status_write: int | None) -> Process | None:
+        """The child, forked by the zygote (ours, or the process's shared one) when there is one."""
+        warm = self._zygote or zygote.shared()
+        if warm is None:
+            return None
+        forked = dict(config)
+        if status_write is not None:  # the zygote is the child's parent, and the status fd is its fd 3
+            forked.update(status_fd=3, parent=warm.pid)
+        try:
+            return warm.fork(forked, env, str(self._workdir), status_write)
+        except zygote.ZygoteError as error:
+            log.warning("numgrader: the warm worker failed (%s); starting the child directly", error)
+            return None
 
     def _fresh_workdir(self) -> None:
         """Only a copy of the submission in the working folder, whatever a previous child left."""
@@ -289,7 +297,7 @@ class ChildSession:
         forced = False
         if self._status_fd is not None and process.poll() is None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(process.pid, signal.SIGTERM)
+                process.send_signal(signal.SIGTERM)
             try:
                 process.wait(timeout=5.0)
             except subprocess.TimeoutExpired:
@@ -301,6 +309,8 @@ class ChildSession:
         for stream in (process.stdin, process.stdout, process.stderr):
             if stream is not None:
                 stream.close()
+        if isinstance(process, zygote.ForkedProcess):
+            process.close()
         self._read_status()
         if self._status_fd is not None:
             os.close(self._status_fd)
