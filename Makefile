@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 ASSIGNMENT ?= hw2
 
-.PHONY: install demo test lint typecheck validate clean
+.PHONY: install compile demo test lint typecheck validate clean
 
 $(STAMP): pyproject.toml scripts/install-system-deps.sh
 	bash scripts/install-system-deps.sh
@@ -18,7 +18,12 @@ $(STAMP): pyproject.toml scripts/install-system-deps.sh
 
 install: $(STAMP)
 
-demo: install
+# Byte-code for the grader and the references: PYTHONDONTWRITEBYTECODE may be set, and each
+# grading process would otherwise compile them again (a cold `grader grade` pays for it).
+compile: install
+	@$(BIN)/python -m compileall -q grader reference
+
+demo: install compile
 	@mkdir -p out/demo
 	@for f in submissions_example/$(ASSIGNMENT)/*.py; do \
 		name=$$(basename $$f .py); \
@@ -36,7 +41,7 @@ typecheck: install
 validate: install
 	$(BIN)/grader validate --assignment $(ASSIGNMENT)
 
-test: lint typecheck
+test: lint typecheck compile
 	bash scripts/install-test-deps.sh
 	$(BIN)/python -m pytest
 

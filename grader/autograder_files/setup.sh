@@ -53,6 +53,8 @@ echo "setup.sh: 3. the grader's environment in $VENV"
 "$VENV/bin/python" -m pip check
 SITE="$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
 printf '%s\n' "$SOURCE" > "$SITE/numgrader.pth"
+# Byte-code once, here: every submission's grader then starts without compiling its modules.
+"$VENV/bin/python" -m compileall -q "$SOURCE/grader" "$SOURCE/reference"
 
 # 4. The finished image grades the reference solution.
 echo "setup.sh: 4. self-test"
