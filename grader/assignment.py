@@ -8,11 +8,12 @@ output, and the output of each declared known mistake.
 from __future__ import annotations
 
 import copy
+import functools
 import importlib.util
 import re
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -38,10 +39,20 @@ class Case:
     mistakes: tuple[tuple[str, Any], ...]  # (mistake name, its output on these args)
     points: float
     visibility: Visibility
+    deferred: Callable[[], Any] | None = field(default=None, repr=False, compare=False)
 
     @property
     def function(self) -> str:
         return self.check.function
+
+    def expected_value(self) -> Any:
+        """The reference's output. A check judged by a judge alone computes it on first use:
+        judges seldom need it, and a reference that iterates (an optimizer) is the slowest part of
+        loading an assignment."""
+        if self.deferred is not None:
+            object.__setattr__(self, "expected", self.deferred())
+            object.__setattr__(self, "deferred", None)
+        return self.expected
 
 
 @dataclass(frozen=True)
@@ -151,10 +162,14 @@ def prepare_cases(loaded: LoadedRubric, reference: ModuleType) -> tuple[Case, ..
                 _function(reference, check.reference_function, loaded, reference_loc, "reference function")
                 if uses_reference else None
             )
+            lazy = check.compare.name == "judge" and not check.mistakes and reference_function is not None
             for si, seed in enumerate(seeds):
                 args = _inputs(check, seed, reference, loaded, loc)
-                expected = (_run_reference(reference_function, args, loaded, loc)
-                            if reference_function is not None else copy.deepcopy(check.expected))
+                deferred = (functools.partial(_run_reference, reference_function, args, loaded, loc)
+                            if lazy and reference_function is not None else None)
+                expected = (None if deferred is not None
+                            else _run_reference(reference_function, args, loaded, loc) if reference_function is not None
+                            else copy.deepcopy(check.expected))
                 mistakes = tuple((name, _run_reference(fn, args, loaded, loc)) for name, fn in mistake_functions)
                 several = len(seeds) > 1
                 cases.append(Case(
@@ -167,6 +182,7 @@ def prepare_cases(loaded: LoadedRubric, reference: ModuleType) -> tuple[Case, ..
                     mistakes=mistakes,
                     points=check.points / len(seeds),
                     visibility=check.visibility or rubric.visibility,
+                    deferred=deferred,
                 ))
     return tuple(cases)
 

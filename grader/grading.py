@@ -69,7 +69,7 @@ def judge(case: Case, outcome: Outcome, judges: dict[str, Any]) -> CheckResult:
         return CheckResult(case, 0.0, Verdict(0.0, outcome.message), outcome)
     ctx = CompareContext(reveal=case.visibility == "visible", args=case.args, judges=judges)
     try:
-        verdict = comparators.compare(case.check.compare, outcome.value, case.expected, ctx)
+        verdict = comparators.compare(case.check.compare, outcome.value, case.expected_value(), ctx)
     except Exception as error:  # a bug in the rubric or its judge must not cost a result
         text = f"{type(error).__name__}: {error}"
         return CheckResult(case, 0.0, Verdict(0.0, "this check could not be judged; course staff have been told"),

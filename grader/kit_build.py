@@ -266,7 +266,7 @@ def build_kit(assignment_name: str, out: Path) -> list[str]:
         questions.setdefault(case.question.id, case.question.name)
         spec = case.check.compare
         try:
-            expected = _round_trip(case.expected)
+            expected = _round_trip(case.expected_value())
             mistakes = [(m, _round_trip(out)) for m, (_, out) in zip(case.check.mistakes, case.mistakes, strict=True)]
         except wire.WireError as error:  # a reference output no submission could return either
             raise GraderError(f"{case.key}: the reference's output cannot be written to the kit: {error}") from None
