@@ -225,6 +225,12 @@ def test_parent_never_unpickles_even_a_forged_message():
     payload = wire.JSON_HEADER.pack(len(forged_json)) + forged_json.encode() + buffer.getvalue()
     with pytest.raises(wire.WireError):
         wire.unpack(payload)
+    # the same bytes announced as an array of objects, or of any dtype outside bool/int/float
+    for dtype in ("|O", "|O8", "<c16", "|V8", "<U1", "|S4", "<M8[s]"):
+        header = json.dumps({"body": {"op": "result", "value": {"$array": 0}},
+                             "arrays": [[dtype, [1], len(buffer.getvalue())]]})
+        with pytest.raises(wire.WireError):
+            wire.unpack(wire.JSON_HEADER.pack(len(header)) + header.encode() + buffer.getvalue())
     raw_pickle = pickle.dumps(Boom())
     with pytest.raises(wire.WireError):
         wire.unpack(wire.JSON_HEADER.pack(len(raw_pickle)) + raw_pickle)
@@ -310,3 +316,17 @@ def test_submission_folder_rules(tmp_path):
     (other / "a" / "solution.py").write_text("")
     with pytest.raises(GraderError, match=r"expected tiny.py; found: a/solution.py\)"):
         locate(other, "tiny.py")
+
+
+def test_wire_rejects_inconsistent_array_headers():
+    good = wire.pack({"value": np.arange(6, dtype=np.int64).reshape(2, 3)}, 1 << 20)[wire.FRAME_HEADER.size:]
+    assert wire.unpack(good)["value"].shape == (2, 3)
+    (length,) = wire.JSON_HEADER.unpack_from(good)
+    header = json.loads(good[wire.JSON_HEADER.size:wire.JSON_HEADER.size + length])
+    data = good[wire.JSON_HEADER.size + length:]
+    for spec in (["<i8", [3, 3], 48], ["<i8", [2, 3], 72], ["<i8", [-1], 48], ["<i8", "2,3", 48], ["<i8", [2, 3]]):
+        forged = json.dumps({**header, "arrays": [spec]}).encode()
+        with pytest.raises(wire.WireError):
+            wire.unpack(wire.JSON_HEADER.pack(len(forged)) + forged + data)
+    received = wire.unpack(good)["value"]
+    received[0, 0] = 99  # an array of its own, not a read-only view of the message
