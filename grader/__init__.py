@@ -8,6 +8,7 @@ The flow, one module per step:
     comparators/   judge a received value against the expected one
     grading.py     cases → calls → verdicts → scored results
     results.py     Gradescope's results.json format; table.py the terminal table
+    files.py       atomic writes (results are never half-written)
     cli.py         the `grader` command
 Nothing in this package knows about any one assignment.
 """

@@ -299,7 +299,7 @@ def run_batch(source: Path, assignment_name: str, out: Path, *, jobs: int | None
     from grader.batch_source import open_source
     from grader.batch_task import make_spec
     from grader.errors import GraderError
-    from grader.results import write_atomically
+    from grader.files import write_atomically
 
     if pool not in POOLS:
         raise GraderError(f"--pool must be one of {', '.join(POOLS)}")

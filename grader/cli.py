@@ -28,8 +28,8 @@ def _grade(args: argparse.Namespace) -> int:
 
 def _grade_with(args: argparse.Namespace) -> int:
     from grader.assignment import load_assignment, resolve_rubric
+    from grader.files import write_atomically
     from grader.grading import grade, to_results
-    from grader.results import write_atomically
     from grader.table import render
 
     assignment = load_assignment(resolve_rubric(args.assignment))
@@ -96,7 +96,8 @@ def main(argv: list[str] | None = None) -> int:
         message = f"internal error, please report it: {type(error).__name__}: {error}"
         print(f"grader: {message}", file=sys.stderr)
         if getattr(args, "json", None):
-            from grader.results import error_results, write_atomically
+            from grader.files import write_atomically
+            from grader.results import error_results
 
             write_atomically(Path(args.json), error_results(message).to_json())
         return 2

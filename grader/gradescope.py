@@ -52,6 +52,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from grader.errors import GraderError
+from grader.files import write_atomically
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -382,8 +383,8 @@ def _peak_rss_mb() -> int:
 def _grade_here(paths: AutograderPaths, name: str | None, container_mb: int, grading_deadline: float,
                 work_dir: Path | None, info: dict[str, Any]) -> Results:
     from grader.assignment import load_assignment
+    from grader.files import write_atomically
     from grader.grading import Report, grade, to_results
-    from grader.results import write_atomically
     from grader.submission import locate
 
     assignment = load_assignment(paths.rubric(name))
@@ -425,7 +426,7 @@ def work(paths: AutograderPaths, name: str | None, container_mb: int, grading_de
          out: Path, work_dir: Path | None = None) -> Results:
     """Grade the container's submission and write the results to `out`; a grader bug becomes error_results."""
     from grader import __version__
-    from grader.results import error_results, write_atomically
+    from grader.results import error_results
 
     started = time.perf_counter()
     info: dict[str, Any] = {"grader_version": __version__}
@@ -545,19 +546,6 @@ def fallback_results(work_dir: Path, problem: str, metadata: dict[str, Any]) -> 
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    """grader.results.write_atomically without pydantic: the supervisor stays small."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def _log_tail(log: Path, limit: int = 4000) -> str:
     try:
         data = log.read_bytes()
@@ -613,14 +601,14 @@ def supervise(paths: AutograderPaths, name: str | None, timeout: float, memory_m
                 message = f"{problem}.\n\nThe end of its log:\n{tail}" if tail else f"{problem}."
                 text = fallback_results(work_dir, message, read_submission_metadata(paths.metadata))
                 print(f"grader gradescope run: {problem}; wrote the fallback results", file=sys.stderr)
-            _write_atomically(paths.results, text)
+            write_atomically(paths.results, text)
             written = True
     except BaseException as error:  # the last guard in Python: results, whatever happened here
         if written:
             return 0
         message = f"the autograder's supervisor failed: {type(error).__name__}: {error}"
         try:
-            _write_atomically(paths.results, json.dumps(minimal_error_results(message), indent=2) + "\n")
+            write_atomically(paths.results, json.dumps(minimal_error_results(message), indent=2) + "\n")
         except BaseException:
             return 2
         print(f"grader gradescope run: {message}", file=sys.stderr)

@@ -9,8 +9,6 @@ schema/gradescope_results.schema.json; the tests validate every file we write ag
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any, Literal
 
@@ -53,19 +51,6 @@ class Results(BaseModel):
 
     def to_json(self) -> str:
         return json.dumps(self.model_dump(exclude_none=True), indent=2, ensure_ascii=False) + "\n"
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write, then rename: a reader never sees half a file, a crash never leaves one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def error_results(message: str, execution_time: float = 0.0) -> Results:
