@@ -3,13 +3,16 @@
 The flow, one module per step:
     rubric.py      the YAML rubric, as validated pydantic models
     assignment.py  rubric + reference module → prepared cases (inputs, expected outputs)
-    runner.py      one child process per submission runs the student's calls (child.py)
-    wire.py        the plain-data encoding that crosses the process boundary (no pickle)
+    submission.py  finding the file to grade; notebook.py turns a notebook into a module
+    runner.py      the parent's side of the process boundary (limits, restarts, output cap)
+    child.py       the child: sandbox set-up (sandbox.py decides it), then the student's calls
+    zygote.py      a warm worker that forks children fast (never loads anything secret)
+    wire.py        the plain-data encoding that crosses the boundary (no pickle)
     comparators/   judge a received value against the expected one
     grading.py     cases → calls → verdicts → scored results
-    results.py     Gradescope's results.json format; table.py the terminal table
-    files.py       atomic writes (results are never half-written)
-    cli.py         the `grader` command
+    results.py     Gradescope's results.json format; table.py the terminal table; files.py atomic writes
+    validate.py    the rubric, reference and examples agree
+    cli.py         the `grader` command; batch*.py, gradescope*.py, kit*.py add their commands
 Nothing in this package knows about any one assignment.
 """
 
