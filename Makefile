@@ -56,4 +56,4 @@ bench: install compile
 	$(PYTHON) benchmarks/compare_graders.py
 
 clean:
-	rm -rf $(VENV) out build *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) out build *.egg-info .pytest_cache .mypy_cache .ruff_cache autograder.zip hw2-kit

@@ -1,4 +1,5 @@
-"""The `grader` command. Exit 0 when grading completed (whatever the score), 2 when it could not.
+"""The `grader` command. Exit 0 when grading completed (whatever the score), 2 when it could not;
+`validate` exits 1 when it finds the rubric, reference and examples disagree.
 
 Heavy imports stay inside the commands, so `grader --help` is instant.
 """

@@ -132,8 +132,8 @@ class MemoryBudget:
         return self.grader_mb + self.requested_mb
 
     def describe(self) -> str:
-        text = (f"container {self.container_mb} MB = grader {self.grader_mb} MB "
-                f"+ child limit {self.child_mb} MB")
+        text = (f"container {self.container_mb} MB: grader {self.grader_mb} MB "
+                f"+ child limit {self.child_mb} MB = {self.grader_mb + self.child_mb} MB")
         if self.capped:
             text += f" (the rubric asks {self.requested_mb} MB: capped)"
         return text

@@ -22,7 +22,7 @@ def render(results: Results, title: str = "", width: int | None = None) -> str:
         # "1.2 Question name: check name" -> the check name; the Q column already says which question
         check = test.name.removeprefix(f"{test.number} ").split(": ", 1)[-1]
         rows.append((test.number, check, score, mark, message))
-    headers = ("Q", "check", "score", "", "message")
+    headers = ("Q", "check", "score", "ok?", "message")
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
     widths[1] = min(widths[1], 48)
     fixed = sum(widths[:4]) + 2 * 4
