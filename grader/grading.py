@@ -63,13 +63,19 @@ class Report:
         return sum(c.case.points for c in self.checks)
 
 
+def _expected_for(case: Case) -> Any:
+    """The reference's output, unless the check's judge declares it does not read it."""
+    spec = case.check.compare
+    return None if spec.name == "judge" and not spec.expected else case.expected_value()
+
+
 def judge(case: Case, outcome: Outcome, judges: dict[str, Any]) -> CheckResult:
     """Score one case from what the child returned. Never raises."""
     if not outcome.ok:
         return CheckResult(case, 0.0, Verdict(0.0, outcome.message), outcome)
     ctx = CompareContext(reveal=case.visibility == "visible", args=case.args, judges=judges)
     try:
-        verdict = comparators.compare(case.check.compare, outcome.value, case.expected_value(), ctx)
+        verdict = comparators.compare(case.check.compare, outcome.value, _expected_for(case), ctx)
     except Exception as error:  # a bug in the rubric or its judge must not cost a result
         text = f"{type(error).__name__}: {error}"
         return CheckResult(case, 0.0, Verdict(0.0, "this check could not be judged; course staff have been told"),

@@ -330,3 +330,34 @@ def test_wire_rejects_inconsistent_array_headers():
             wire.unpack(wire.JSON_HEADER.pack(len(forged)) + forged + data)
     received = wire.unpack(good)["value"]
     received[0, 0] = 99  # an array of its own, not a read-only view of the message
+
+
+def test_a_judge_that_does_not_read_the_expected_value_never_computes_it(tmp_path):
+    (tmp_path / "reference").mkdir()
+    (tmp_path / "rubrics").mkdir()
+    (tmp_path / "reference" / "slow.py").write_text(textwrap.dedent("""
+        CALLS = []
+
+        def solve(n):
+            CALLS.append(n)  # stands for an expensive reference, e.g. an iterative optimizer
+            return n * 2
+
+        def judge_even(received, expected, args):
+            return (1.0, "") if received % 2 == 0 else (0.0, "odd")
+    """))
+    (tmp_path / "rubrics" / "slow.yaml").write_text(textwrap.dedent("""
+        assignment: slow
+        submission: {filename: slow.py}
+        questions:
+          - id: "1"
+            name: Even
+            checks:
+              - {name: lazy, function: solve, inputs: {literal: {n: 3}},
+                 compare: {name: judge, function: judge_even, expected: false}, points: 1}
+              - {name: eager, function: solve, inputs: {literal: {n: 4}},
+                 compare: {name: judge, function: judge_even}, points: 1}
+    """))
+    assignment = load_assignment(tmp_path / "rubrics" / "slow.yaml")
+    report = grade(assignment, submit(tmp_path, "def solve(n):\n    return 2 * n\n", "slow.py"))
+    assert report.score == 2
+    assert assignment.reference.CALLS == [4]  # only the judge that reads `expected` got it

@@ -20,6 +20,9 @@ class JudgeSpec(SpecBase):
     name: Literal["judge"] = "judge"
     function: str
     options: dict[str, Any] = Field(default_factory=dict)
+    # Whether the judge reads the reference's output; false skips computing it (the judge then
+    # gets None), which matters when the reference is slow, e.g. an iterative optimizer.
+    expected: bool = True
 
 
 def compare(received: Any, expected: Any, spec: JudgeSpec, ctx: CompareContext) -> Verdict:
