@@ -137,9 +137,9 @@ def _exact_key(key: Any) -> Any:
 
 
 def exact_text(value: Any, case_sensitive: bool) -> str:
-    from grader.comparators.exact import _plain
+    from grader.comparators.exact import plain
 
-    return _dump(["exact", _exact_item(_plain(value), case_sensitive)])
+    return _dump(["exact", _exact_item(plain(value), case_sensitive)])
 
 
 def order_text(text: Any, variable: str) -> str:

@@ -35,7 +35,7 @@ import numpy as np
 
 from grader import kit, wire
 from grader.assignment import Assignment, Case, load_assignment, resolve_rubric
-from grader.comparators.exact import _plain, normalize_text
+from grader.comparators.exact import normalize_text, plain
 from grader.comparators.one_of import canonical as one_of_canonical
 from grader.errors import GraderError
 
@@ -167,7 +167,7 @@ def _answer_texts(spec: Any, expected: Any) -> list[str]:
                 for item in value.values():
                     leaves(item)
 
-        leaves(_plain(expected))
+        leaves(plain(expected))
     return [t for t in texts if t.strip()]
 
 
@@ -191,11 +191,11 @@ def _seal_case(case: Case, expected: Any, mistakes: list[tuple[Any, Any]]) -> di
     sealed: dict[str, Any] = {"salt": salt.hex(), "iterations": kit.ITERATIONS}
     sealed["accept"] = [_sealed_form(text, params, salt, None)
                         for text, params in _forms(spec, expected, accepted=True)]
-    plain = _plain(expected)
+    answer = plain(expected)
     if spec.name == "exact":
-        sealed["type"] = type(plain).__name__
-        if isinstance(plain, list):
-            sealed["length"] = len(plain)
+        sealed["type"] = type(answer).__name__
+        if isinstance(answer, list):
+            sealed["length"] = len(answer)
     sealed["mistakes"] = []
     for index, (mistake, output) in enumerate(mistakes):
         note = {"name": mistake.name, "message": mistake.message, "credit": mistake.credit}

@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from grader import kit, wire
 from grader.assignment import Case
 from grader.comparators import Verdict
-from grader.comparators.exact import _plain
+from grader.comparators.exact import plain
 from grader.errors import GraderError
 from grader.grading import CheckResult, feedback, judge, outcomes
 from grader.notebook import prepared
@@ -112,7 +112,7 @@ def _kit_of(folder: Path, manifest: dict[str, Any], values: dict[str, Any]) -> K
 
 def _exact_shape_message(sealed: dict[str, Any], received: Any) -> str:
     """What exact.compare would say about a value of the wrong type or length."""
-    got, want_type = _plain(received), sealed.get("type")
+    got, want_type = plain(received), sealed.get("type")
     if want_type == "list" and isinstance(got, list) and "length" in sealed and len(got) != sealed["length"]:
         return f"expected {sealed['length']} items, received {len(got)}"
     numbers = {"int", "float"}

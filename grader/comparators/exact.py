@@ -26,21 +26,21 @@ def normalize_text(text: str, case_sensitive: bool = False) -> str:
     return folded if case_sensitive else folded.casefold()
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     if isinstance(value, np.ndarray):
         return value.tolist()
     if isinstance(value, tuple):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     if isinstance(value, list):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: plain(v) for k, v in value.items()}
     return value
 
 
 def equal(a: Any, b: Any, case_sensitive: bool) -> bool:
     """Exact equality under the normalization in the module docstring."""
-    a, b = _plain(a), _plain(b)
+    a, b = plain(a), plain(b)
     if isinstance(a, bool) or isinstance(b, bool):
         return type(a) is type(b) and a == b
     if isinstance(a, int | float) and isinstance(b, int | float):
@@ -55,7 +55,7 @@ def equal(a: Any, b: Any, case_sensitive: bool) -> bool:
 
 
 def compare(received: Any, expected: Any, spec: ExactSpec, ctx: CompareContext) -> Verdict:
-    got, want = _plain(received), _plain(expected)
+    got, want = plain(received), plain(expected)
     if equal(got, want, spec.case_sensitive):
         return Verdict(1.0)
     if isinstance(want, list) and isinstance(got, list):
