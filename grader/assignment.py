@@ -22,6 +22,7 @@ import numpy as np
 
 from grader.errors import GraderError, RubricError
 from grader.rubric import Check, LoadedRubric, Question, Visibility, load_rubric
+from grader.runner import pack_call
 
 Loc = tuple[str | int, ...]
 
@@ -44,6 +45,11 @@ class Case:
     @property
     def function(self) -> str:
         return self.check.function
+
+    @functools.cached_property
+    def request(self) -> bytes:
+        """The call's request frame, packed once: a batch sends the same bytes to every child."""
+        return pack_call(self.function, list(self.args.values()))
 
     def expected_value(self) -> Any:
         """The reference's output. A check judged by a judge alone computes it on first use:

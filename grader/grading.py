@@ -19,7 +19,7 @@ from grader.comparators.base import short
 from grader.notebook import prepared
 from grader.results import Results, TestResult
 from grader.rubric import Limits
-from grader.runner import ChildSession, Outcome
+from grader.runner import Call, ChildSession, Outcome
 from grader.submission import locate
 
 
@@ -108,17 +108,18 @@ def execution_order(cases: Sequence[Case]) -> list[Case]:
     return sorted(cases, key=lambda case: _RUN_ORDER[case.visibility])
 
 
+def planned_calls(cases: Sequence[Case], limits: Limits) -> list[Call]:
+    """The requests of `cases` (packed once per case), each with its time limit; one group per
+    visibility class, so that a submission never sees a later class's inputs early."""
+    return [Call(case.function, case.request, case.check.call_seconds or limits.call_seconds,
+                 _RUN_ORDER[case.visibility]) for case in cases]
+
+
 def outcomes(session: ChildSession, cases: Sequence[Case], limits: Limits, deadline: float,
              translate: Callable[[Outcome], Outcome] = lambda outcome: outcome) -> Iterator[Outcome]:
     """Each case's outcome, in order; the cases left when the submission's time is up are not run."""
-    for case in cases:
-        remaining = deadline - time.perf_counter()
-        if remaining <= 0:
-            yield Outcome("not_run", message=(
-                f"not run: the submission's time limit ({limits.submission_seconds:g} s) was reached"))
-            continue
-        limit = case.check.call_seconds or limits.call_seconds
-        yield translate(session.call(case.function, list(case.args.values()), min(limit, remaining)))
+    for outcome in session.run(planned_calls(cases, limits), deadline):
+        yield translate(outcome)
 
 
 def grade(assignment: Assignment, submission: Path, on_check: Callable[[Report], None] | None = None) -> Report:

@@ -20,6 +20,7 @@ import contextlib
 import fcntl
 import json
 import logging
+import math
 import os
 import re
 import selectors
@@ -30,14 +31,19 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from grader import sandbox, wire, zygote
-from grader.rubric import Limits
+# Standard library and our own light modules only: `grader grade` starts the child from a saved
+# call plan (prefetch.py) before it imports numpy or pydantic. wire (numpy) is imported where a
+# value is encoded or decoded.
+from grader import framing, sandbox, zygote
 from grader.zygote import child_environment as child_environment  # lives with the zygote, which needs it cheaply
+
+if TYPE_CHECKING:
+    from grader.rubric import Limits
 
 log = logging.getLogger("grader.runner")
 
@@ -68,10 +74,44 @@ class Outcome:
     value: Any = None
     message: str = ""
     seconds: float = 0.0
+    payload: bytes | None = field(default=None, repr=False, compare=False)  # an answer not decoded yet
 
     @property
     def ok(self) -> bool:
         return self.status == "ok"
+
+    def decoded(self) -> Outcome:
+        """This outcome with its value, for an answer read raw (ChildSession(decode=False))."""
+        if self.payload is None:
+            return self
+        from grader import wire
+
+        try:
+            value = wire.unpack(self.payload).get("value")
+        except wire.WireError as error:
+            return Outcome("protocol", message=f"the answer could not be read: {error}", seconds=self.seconds)
+        return Outcome("ok", value=value, seconds=self.seconds)
+
+
+@dataclass(frozen=True)
+class Call:
+    """One call to send: its request frame, packed once (wire.pack), and its time limit.
+
+    Calls of one `group` are written to the child together (pipelined); a group's requests are
+    written only once every answer of the groups before it has been read, so that a submission
+    can never read ahead (on fd 0) into a later group, e.g. from visible checks into hidden ones.
+    """
+
+    function: str
+    request: bytes
+    seconds: float
+    group: int = 0
+
+
+def pack_call(function: str, args: Sequence[Any]) -> bytes:
+    from grader import wire
+
+    return wire.pack({"op": "call", "function": function, "args": list(args)}, 1 << 62)
 
 
 @dataclass
@@ -183,11 +223,14 @@ class ChildSession:
     """One submission's child process, restarted after a call that killed it."""
 
     def __init__(self, submission: Path, module: str, limits: Limits, *, hide: Sequence[Path] = (),
-                 warm: zygote.Zygote | None = None) -> None:
+                 warm: zygote.Zygote | None = None, decode: bool = True) -> None:
         """`hide`: folders the child must never see, besides the project's own (sandbox.hidden_paths).
         `warm`: the zygote to fork children from; by default the process's shared one if it has
-        one (zygote.serving / start_shared), else each child is spawned."""
+        one (zygote.serving / start_shared), else each child is spawned. `decode=False`: answers'
+        values stay raw until Outcome.decoded() (no numpy needed to run calls)."""
         self.limits = limits
+        self._decode = decode
+        self._cancelled = False
         self._zygote = warm
         self.module = module
         self.output = OutputCapture(limits.output_kb * 1024)
@@ -252,7 +295,7 @@ class ChildSession:
         assert self._process.stderr is not None
         with contextlib.suppress(OSError):  # fewer wake-ups when a submission floods its output
             fcntl.fcntl(self._process.stderr.fileno(), F_SETPIPE_SZ, 1 << 20)
-        outcome = self._exchange(None, self.limits.import_seconds, during_import=True)
+        outcome = next(self._exchange([], [self.limits.import_seconds], during_import=True))
         self._read_status()
         if outcome.status == "ok":
             return outcome
@@ -368,83 +411,130 @@ class ChildSession:
 
     def call(self, function: str, args: list[Any], seconds: float) -> Outcome:
         """Run one student call in the child, starting a fresh child if the last one died."""
-        if self._import_failure is not None:
-            return self._import_failure
-        if self._process is None:
-            started = self.start()
-            if not started.ok:
-                return started
-        request = wire.pack({"op": "call", "function": function, "args": list(args)}, 1 << 62)
-        outcome = self._exchange(request, seconds, during_import=False)
-        if outcome.status in RESTART_AFTER:
-            self.stop()  # the next call gets a fresh child
+        (outcome,) = self.run([Call(function, pack_call(function, args), seconds)], math.inf)
         return outcome
 
-    def _exchange(self, request: bytes | None, seconds: float, *, during_import: bool) -> Outcome:
-        """Send `request` (if any) and wait for one answer frame, reading output meanwhile."""
+    def run(self, calls: Sequence[Call], deadline: float) -> Iterator[Outcome]:
+        """One outcome per call, in order. A group's requests are written at once and answered in
+        turn; after a call that killed the child (or cannot be trusted) the next one gets a fresh
+        child. Each call may take its own limit from the end of the one before; calls that would
+        start after `deadline` (the submission's time limit) are not run."""
+        done = 0
+        while done < len(calls):
+            if self._import_failure is None and self._process is None and not self._cancelled:
+                self.start()
+            failure = self._import_failure or (Outcome("not_run", message="not run: grading was cancelled")
+                                               if self._cancelled else None)
+            if failure is not None:
+                for _ in calls[done:]:
+                    yield failure
+                return
+            end = done + 1
+            while end < len(calls) and calls[end].group == calls[done].group:
+                end += 1
+            batch = calls[done:end]
+            stream = self._exchange([c.request for c in batch], [c.seconds for c in batch], deadline)
+            try:
+                for outcome in stream:
+                    done += 1
+                    yield outcome
+                    if outcome.status in RESTART_AFTER or outcome.status == "not_run":
+                        self.stop()  # the next call gets a fresh child
+                        break
+            finally:
+                stream.close()
+            if done < len(calls) and time.perf_counter() >= deadline:
+                for _ in calls[done:]:
+                    yield self._not_run()
+                return
+
+    def cancel(self) -> None:
+        """From another thread: end the child now and run nothing more (run() ends soon after)."""
+        self._cancelled = True
+        process = self._process
+        if process is not None:  # only a signal: the thread running the calls reaps it as usual
+            with contextlib.suppress(OSError):
+                os.kill(process.pid, signal.SIGKILL)
+
+    def _not_run(self) -> Outcome:
+        return Outcome("not_run", message=(
+            f"not run: the submission's time limit ({self.limits.submission_seconds:g} s) was reached"))
+
+    def _exchange(self, requests: Sequence[bytes], limits: Sequence[float], deadline: float = math.inf, *,
+                  during_import: bool = False) -> Generator[Outcome, None, None]:
+        """Write `requests` (as the pipe takes them) and yield one outcome per entry of `limits`,
+        reading the student's output meanwhile. The import sends nothing and waits for one answer.
+        The generator ends early after an outcome that leaves the channel unusable."""
         process = self._process
         assert process is not None and process.stdout and process.stderr and process.stdin
-        started = time.perf_counter()
-        deadline = started + seconds
         selector = selectors.DefaultSelector()
-        answers, prints, requests = process.stdout.fileno(), process.stderr.fileno(), process.stdin.fileno()
+        answers, prints, requests_fd = process.stdout.fileno(), process.stderr.fileno(), process.stdin.fileno()
         selector.register(answers, selectors.EVENT_READ)
         selector.register(prints, selectors.EVENT_READ)
-        pending = memoryview(request) if request else None
+        pending: memoryview | None = memoryview(b"".join(requests)) if requests else None
         if pending is not None:
-            os.set_blocking(requests, False)
-            selector.register(requests, selectors.EVENT_WRITE)
+            os.set_blocking(requests_fd, False)
+            selector.register(requests_fd, selectors.EVENT_WRITE)
         buffer = bytearray()
         try:
-            while True:
-                remaining = deadline - time.perf_counter()
-                if remaining <= 0:
-                    what = "importing the module" if during_import else "the call"
-                    limit = f"{seconds:g} s"
-                    return Outcome("timeout", message=f"exceeded the time limit ({limit}) while {what}"
-                                   if during_import else f"exceeded the time limit ({limit})",
-                                   seconds=seconds)
-                for key, _ in selector.select(remaining):
-                    fd = key.fd
-                    if fd == requests and pending is not None:
-                        try:
-                            pending = pending[os.write(fd, pending):]
-                        except BrokenPipeError:
-                            pending = memoryview(b"")
-                        if not pending:
-                            selector.unregister(fd)
-                            pending = None
-                        continue
-                    data = os.read(fd, 1 << 20)
-                    if fd == prints:
-                        if data:
-                            self.output.add(data)
+            for index, seconds in enumerate(limits):
+                started = time.perf_counter()
+                if started >= deadline:
+                    yield self._not_run()
+                    return
+                limit = min(seconds, deadline - started)
+                call_deadline = started + limit
+                outcome: Outcome | None = None
+                while outcome is None:
+                    payload = framing.take_frame(buffer)
+                    if payload is not None:
+                        last = index == len(limits) - 1
+                        if last and buffer:
+                            outcome = Outcome("protocol",
+                                              message="the process wrote unexpected data to the grader's channel")
                         else:
-                            selector.unregister(fd)
-                        continue
-                    if not data:
-                        return self._died(during_import, time.perf_counter() - started)
-                    buffer += data
-                    frame = self._frame(buffer)
-                    if isinstance(frame, Outcome):
-                        return frame
-                    if frame is not None:
-                        return self._answer(frame, time.perf_counter() - started, during_import)
+                            outcome = self._answer(payload, time.perf_counter() - started, during_import)
+                        break
+                    length = framing.announced_length(buffer)
+                    if length is not None and length > self.message_limit + (1 << 16):
+                        outcome = Outcome("too_large", message=self._too_large())
+                        break
+                    remaining = call_deadline - time.perf_counter()
+                    if remaining <= 0:
+                        outcome = self._timeout(limit, during_import)
+                        break
+                    for key, _ in selector.select(remaining):
+                        fd = key.fd
+                        if fd == requests_fd and pending is not None:
+                            try:
+                                pending = pending[os.write(fd, pending):]
+                            except BrokenPipeError:
+                                pending = memoryview(b"")
+                            if not pending:
+                                selector.unregister(fd)
+                                pending = None
+                            continue
+                        data = os.read(fd, 1 << 20)
+                        if fd == prints:
+                            if data:
+                                self.output.add(data)
+                            else:
+                                selector.unregister(fd)
+                            continue
+                        if not data:
+                            outcome = self._died(during_import, time.perf_counter() - started)
+                            break
+                        buffer += data
+                yield outcome
+                if outcome.status in RESTART_AFTER:
+                    return
         finally:
             selector.close()
 
-    def _frame(self, buffer: bytearray) -> bytes | Outcome | None:
-        if len(buffer) < wire.FRAME_HEADER.size:
-            return None
-        (length,) = wire.FRAME_HEADER.unpack_from(buffer)
-        if length > self.message_limit + (1 << 16):
-            return Outcome("too_large", message=self._too_large())
-        end = wire.FRAME_HEADER.size + length
-        if len(buffer) < end:
-            return None
-        if len(buffer) > end:
-            return Outcome("protocol", message="the process wrote unexpected data to the grader's channel")
-        return bytes(buffer[wire.FRAME_HEADER.size:end])
+    def _timeout(self, limit: float, during_import: bool) -> Outcome:
+        what = "importing the module" if during_import else "the call"
+        text = f"exceeded the time limit ({limit:g} s)"
+        return Outcome("timeout", message=f"{text} while {what}" if during_import else text, seconds=limit)
 
     def _too_large(self) -> str:
         return f"output too large (more than {self.limits.message_mb:g} MB)"
@@ -454,10 +544,20 @@ class ChildSession:
         return f"{text} while importing the module" if during_import else text
 
     def _answer(self, payload: bytes, seconds: float, during_import: bool = False) -> Outcome:
-        try:
-            message = wire.unpack(payload)
-        except wire.WireError as error:
-            return Outcome("protocol", message=f"the answer could not be read: {error}", seconds=seconds)
+        if self._decode:
+            from grader import wire
+
+            try:
+                message = wire.unpack(payload)
+            except wire.WireError as error:
+                return Outcome("protocol", message=f"the answer could not be read: {error}", seconds=seconds)
+        else:  # read only what the answer says; its value is decoded later (Outcome.decoded)
+            try:
+                message = framing.read_json(payload)[0]["body"]
+            except framing.FrameError as error:
+                return Outcome("protocol", message=f"the answer could not be read: {error}", seconds=seconds)
+            if message.get("op") == "result":
+                return Outcome("ok", seconds=seconds, payload=payload)
         op = message.get("op")
         if op in ("ready", "result"):
             return Outcome("ok", value=message.get("value"), seconds=seconds)

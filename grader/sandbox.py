@@ -43,9 +43,10 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from grader.rubric import Limits
+if TYPE_CHECKING:  # only its fields are read: a plan can be made before pydantic is imported
+    from grader.rubric import Limits
 
 log = logging.getLogger("grader.sandbox")
 

@@ -6,9 +6,7 @@ the arrays' raw bytes; the JSON gives each array's dtype (checked against a shor
 numeric kinds), shape and size. Decoding builds arrays with numpy.frombuffer: it never runs
 code and never unpickles (.npy files with np.save/np.load did the same, 4x slower).
 
-Frame:  8-byte big-endian payload length | payload
-Payload: 4-byte big-endian JSON length | JSON {"body": …, "arrays": [[dtype, shape, nbytes], …]}
-         | array 0 bytes | array 1 bytes | ...
+The frame layout (a length, a JSON part, the arrays' bytes) is framing.py's.
 """
 
 from __future__ import annotations
@@ -16,15 +14,15 @@ from __future__ import annotations
 import json
 import math
 import re
-import struct
 from typing import Any
 
 import numpy as np
 
+from grader.framing import FRAME_HEADER, JSON_HEADER, FrameError, read_json
+
 ALLOWED_KINDS = "biuf"  # bool, signed int, unsigned int, float
 MAX_DEPTH = 32
-FRAME_HEADER = struct.Struct(">Q")
-JSON_HEADER = struct.Struct(">I")
+__all__ = ["FRAME_HEADER", "JSON_HEADER", "TooLarge", "WireError", "pack", "unpack"]
 
 
 class WireError(ValueError):
@@ -111,15 +109,10 @@ def _decode(value: Any, blobs: list[np.ndarray], depth: int) -> Any:
 def unpack(payload: bytes) -> dict[str, Any]:
     """Decode a frame's payload (without its 8-byte length). Never unpickles."""
     try:
-        (json_length,) = JSON_HEADER.unpack_from(payload)
-        end = JSON_HEADER.size + json_length
-        header = json.loads(payload[JSON_HEADER.size:end].decode("utf-8"))
-        specs = header["arrays"]
-        body = header["body"]
-    except (struct.error, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as error:
-        raise WireError(f"malformed message: {error}") from None
-    if type(body) is not dict or type(specs) is not list:
-        raise WireError("malformed message")
+        header, end = read_json(payload)
+    except FrameError as error:
+        raise WireError(str(error)) from None
+    specs, body = header["arrays"], header["body"]
     blobs: list[np.ndarray] = []
     offset = end
     for spec in specs:

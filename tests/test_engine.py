@@ -18,6 +18,8 @@ import pytest
 from grader import wire
 from grader.assignment import load_assignment
 from grader.grading import grade, to_results
+from grader.rubric import Limits
+from grader.runner import Call, ChildSession, pack_call
 
 from .conftest import ROOT, TINY, assert_valid_results
 
@@ -361,3 +363,51 @@ def test_a_judge_that_does_not_read_the_expected_value_never_computes_it(tmp_pat
     report = grade(assignment, submit(tmp_path, "def solve(n):\n    return 2 * n\n", "slow.py"))
     assert report.score == 2
     assert assignment.reference.CALLS == [4]  # only the judge that reads `expected` got it
+
+
+PIPELINED = """
+import os, time
+TOKEN = os.urandom(8).hex()  # a new value in every fresh child
+def token():
+    return TOKEN
+def hang():
+    time.sleep(30)
+def boom():
+    os.kill(os.getpid(), 11)
+"""
+
+
+def test_pipelined_calls_keep_their_own_limits_and_restart_after_a_failure(tmp_path: Path) -> None:
+    source = tmp_path / "piped.py"
+    source.write_text(PIPELINED)
+    names = ("token", "hang", "token", "boom", "token", "token")
+    calls = [Call(name, pack_call(name, []), 1.0) for name in names]  # one group: written at once
+    started = time.perf_counter()
+    with ChildSession(source, "piped", Limits(call_seconds=1)) as session:
+        outcomes = list(session.run(calls, started + 60))
+    assert [o.status for o in outcomes] == ["ok", "timeout", "ok", "crashed", "ok", "ok"]
+    tokens = [o.value for o in outcomes if o.ok]
+    assert len(set(tokens[:3])) == 3 and tokens[2] == tokens[3]  # fresh after each failure, then kept
+    assert time.perf_counter() - started < 8  # the hang cost its 1 s limit, not 30 s
+
+
+def test_calls_after_the_submission_deadline_are_not_run(tmp_path: Path) -> None:
+    source = tmp_path / "piped.py"
+    source.write_text(PIPELINED)
+    calls = [Call(name, pack_call(name, []), 10.0) for name in ("token", "hang", "token")]
+    with ChildSession(source, "piped", Limits(call_seconds=10, submission_seconds=1.5)) as session:
+        started = time.perf_counter()
+        outcomes = list(session.run(calls, started + 1.5))
+        elapsed = time.perf_counter() - started
+    assert [o.status for o in outcomes] == ["ok", "timeout", "not_run"]
+    assert outcomes[1].message.startswith("exceeded the time limit (1.") and elapsed < 5
+    assert outcomes[2].message == "not run: the submission's time limit (1.5 s) was reached"
+
+
+def test_raw_answers_are_decoded_later(tmp_path: Path) -> None:
+    source = tmp_path / "arrays.py"
+    source.write_text("import numpy as np\ndef ramp(n):\n    return np.arange(n, dtype=float)\n")
+    with ChildSession(source, "arrays", Limits(), decode=False) as session:
+        (raw,) = session.run([Call("ramp", pack_call("ramp", [4]), 5.0)], time.perf_counter() + 30)
+    assert raw.ok and raw.value is None and raw.payload is not None
+    assert np.array_equal(raw.decoded().value, [0.0, 1.0, 2.0, 3.0])

@@ -31,7 +31,8 @@ import pytest
 from grader import sandbox
 from grader.assignment import Assignment, load_assignment
 from grader.grading import Report, grade, to_results
-from grader.runner import ChildSession
+from grader.rubric import Limits
+from grader.runner import Call, ChildSession, pack_call
 
 ROOT = Path(__file__).resolve().parent.parent
 HOSTILE = ROOT / "tests" / "hostile"
@@ -561,3 +562,20 @@ def test_the_uid_sweep_kills_what_a_uid_left_behind() -> None:
         assert sandbox.sweep(lease.uid) == 0
     finally:
         lease.release()
+
+
+@pytest.mark.parametrize("same_group", [False, True])
+def test_a_call_cannot_read_ahead_into_a_later_group(same_group: bool) -> None:
+    """Requests are pipelined within a group only: reading fd 0 during a visible call finds no
+    input of a hidden one. Within one group it does (the control: the attack itself works)."""
+    marker = "HIDDEN-INPUT-7731"
+    calls = [Call("peek", pack_call("peek", []), 2.0, group=0),
+             Call("echo", pack_call("echo", [marker]), 2.0, group=0 if same_group else 1)]
+    with ChildSession(SUBMISSIONS / "read_ahead.py", "read_ahead", Limits(call_seconds=2)) as session:
+        peeked, echoed = session.run(calls, time.perf_counter() + 20)
+    assert peeked.ok
+    if same_group:
+        assert marker.encode().hex() in peeked.value
+    else:
+        assert marker.encode().hex() not in peeked.value
+        assert echoed.ok and echoed.value == marker
