@@ -22,7 +22,7 @@ Visibility = Literal["visible", "hidden", "after_due_date", "after_published"]
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Limits(Model):

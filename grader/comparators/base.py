@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict
 class SpecBase(BaseModel):
     """Options of one comparator, as written under `compare:` in a rubric."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 @dataclass(frozen=True)
