@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.errors import GraderError, RubricError
+from grader.errors import RubricError
 from grader.rubric import Check, LoadedRubric, Question, Visibility, load_rubric
 from grader.runner import pack_call
 
@@ -198,25 +198,3 @@ def load_assignment(rubric_path: Path) -> Assignment:
     reference_path = loaded.rubric.reference_path(rubric_path)
     reference = import_reference(reference_path, rubric_path)
     return Assignment(loaded, reference_path, reference, prepare_cases(loaded, reference))
-
-
-def project_root() -> Path:
-    return Path(__file__).resolve().parent.parent
-
-
-def resolve_rubric(name_or_path: str) -> Path:
-    """A rubric path, or an assignment name looked up in ./rubrics then the project's rubrics."""
-    candidate = Path(name_or_path)
-    if candidate.suffix in (".yaml", ".yml") or candidate.is_file():
-        if not candidate.is_file():
-            raise GraderError(f"no rubric at {candidate}")
-        return candidate  # as the user wrote it, so messages name the file they know
-    local = Path("rubrics") / f"{name_or_path}.yaml"
-    if local.is_file():
-        return local
-    path = project_root() / "rubrics" / f"{name_or_path}.yaml"
-    if path.is_file():
-        return path
-    raise GraderError(
-        f"no assignment named {name_or_path!r}: no rubrics/{name_or_path}.yaml here or in {project_root()}"
-    )

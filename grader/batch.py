@@ -293,13 +293,14 @@ def _task(item: Item, spec: AssignmentSpec, *, ship: bool) -> tuple[Task, str]:
 
 def run_batch(source: Path, assignment_name: str, out: Path, *, jobs: int | None = None, force: bool = False,
               scheduler: str | None = None, pool: str = "process", progress: Progress | None = None) -> Outcome:
-    from grader.assignment import load_assignment, resolve_rubric
+    from grader.assignment import load_assignment
     from grader.batch_progress import Progress
     from grader.batch_report import Summary, grades_csv, layout_of, report_html, summarize
     from grader.batch_source import open_source
     from grader.batch_task import make_spec
     from grader.errors import GraderError
     from grader.files import write_atomically
+    from grader.paths import resolve_rubric
 
     if pool not in POOLS:
         raise GraderError(f"--pool must be one of {', '.join(POOLS)}")

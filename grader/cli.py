@@ -10,8 +10,12 @@ import argparse
 import importlib
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from grader.errors import GraderError
+
+if TYPE_CHECKING:
+    from grader.prefetch import Prefetch
 
 # Commands that live beside the code they run: each module has `register(subparsers)` and
 # keeps its heavy imports inside the command function, so `grader --help` stays instant.
@@ -19,22 +23,31 @@ _COMMAND_MODULES: tuple[str, ...] = ("grader.batch", "grader.kit", "grader.grade
 
 
 def _grade(args: argparse.Namespace) -> int:
-    from grader import zygote
+    from grader import prefetch, zygote
+    from grader.paths import resolve_rubric
 
+    rubric_path = resolve_rubric(args.assignment)
     # The warm worker boots (an interpreter, numpy) while this process imports the grader and
-    # loads the assignment; the child is then forked from it (zygote.py).
+    # loads the assignment; the child is then forked from it (zygote.py). With a saved call
+    # plan, the child starts and runs its calls meanwhile too (prefetch.py).
     with zygote.serving():
-        return _grade_with(args)
+        early = prefetch.start(rubric_path, Path(args.submission))
+        try:
+            return _grade_with(args, rubric_path, early)
+        finally:
+            if early is not None:
+                early.close()
 
 
-def _grade_with(args: argparse.Namespace) -> int:
-    from grader.assignment import load_assignment, resolve_rubric
+def _grade_with(args: argparse.Namespace, rubric_path: Path, early: Prefetch | None) -> int:
+    from grader import prefetch
+    from grader.assignment import load_assignment
     from grader.files import write_atomically
-    from grader.grading import grade, to_results
+    from grader.grading import execution_order, grade, planned_calls, to_results
     from grader.table import render
 
-    assignment = load_assignment(resolve_rubric(args.assignment))
-    report = grade(assignment, Path(args.submission))
+    assignment = load_assignment(rubric_path)
+    report = grade(assignment, Path(args.submission), early=early)
     results = to_results(report)
     if args.json:
         write_atomically(Path(args.json), results.to_json())
@@ -43,11 +56,16 @@ def _grade_with(args: argparse.Namespace) -> int:
         if args.show_output and report.student_output:
             print("\n--- the submission's own output ---")
             print(report.student_output)
+    calls = planned_calls(execution_order(assignment.cases), assignment.rubric.limits)
+    plan = prefetch.describe(assignment.rubric, calls, [assignment.loaded.path, assignment.reference_path])
+    if early is None or plan != early.plan:
+        prefetch.save(rubric_path, plan)  # for the next run of this rubric
     return 0
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from grader.assignment import load_assignment, resolve_rubric
+    from grader.assignment import load_assignment
+    from grader.paths import resolve_rubric
     from grader.validate import validate
 
     assignment = load_assignment(resolve_rubric(args.assignment))
@@ -61,7 +79,8 @@ def _validate(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; given the command about to run, only what that command needs is imported."""
     parser = argparse.ArgumentParser(prog="grader", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -78,13 +97,15 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--examples", help="examples folder (default: submissions_example/NAME)")
     validate.set_defaults(run=_validate)
 
-    for name in _COMMAND_MODULES:
-        importlib.import_module(name).register(commands)
+    if command not in ("grade", "validate"):  # their modules are not needed (and cost ~60 ms)
+        for name in _COMMAND_MODULES:
+            importlib.import_module(name).register(commands)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    words = sys.argv[1:] if argv is None else argv
+    args = build_parser(next((w for w in words if not w.startswith("-")), None)).parse_args(argv)
     try:
         return int(args.run(args))
     except GraderError as error:

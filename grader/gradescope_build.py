@@ -210,7 +210,8 @@ def _reference_member(rubric_path: Path, declared: str | None, assignment: str, 
 
 def build(rubric_path: Path, *, timeout: float, memory_mb: int, project: Path | None = None) -> Build:
     """Every member of the autograder zip for the rubric, and the budget decisions."""
-    from grader.assignment import load_assignment, project_root
+    from grader.assignment import load_assignment
+    from grader.paths import project_root
     from grader.results import error_results
 
     project = project or project_root()
@@ -278,7 +279,7 @@ def write_zip(result: Build, out: Path) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from grader.assignment import resolve_rubric
+    from grader.paths import resolve_rubric
 
     out = Path(args.out)
     result = build(resolve_rubric(args.assignment), timeout=args.timeout, memory_mb=args.memory_mb)

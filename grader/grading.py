@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from grader import comparators
 from grader.assignment import Assignment, Case
@@ -21,6 +21,9 @@ from grader.results import Results, TestResult
 from grader.rubric import Limits
 from grader.runner import Call, ChildSession, Outcome
 from grader.submission import locate
+
+if TYPE_CHECKING:
+    from grader.prefetch import Prefetch
 
 
 @dataclass(frozen=True)
@@ -122,12 +125,15 @@ def outcomes(session: ChildSession, cases: Sequence[Case], limits: Limits, deadl
         yield translate(outcome)
 
 
-def grade(assignment: Assignment, submission: Path, on_check: Callable[[Report], None] | None = None) -> Report:
+def grade(assignment: Assignment, submission: Path, on_check: Callable[[Report], None] | None = None,
+          early: Prefetch | None = None) -> Report:
     """Grade one submission: one child process, restarted only after a call kills it.
 
     A notebook is converted to a module first (grader.notebook); messages that name a line
     of that module are mapped back to the notebook's cell and line. `on_check` is called
-    after each check (a supervisor keeps a fallback result up to date with it).
+    after each check (a supervisor keeps a fallback result up to date with it). `early`: the
+    same calls already started from a saved plan (prefetch.py); used only when they are
+    exactly the calls prepared here.
     """
     rubric = assignment.rubric
     path = locate(submission, rubric.submission.filename)
@@ -143,14 +149,22 @@ def grade(assignment: Assignment, submission: Path, on_check: Callable[[Report],
             report.checks += [judge(case, failed, judges) for case in assignment.cases]
             report.seconds = time.perf_counter() - started
             return report
-        with ChildSession(program.path, rubric.submission.module_name, rubric.limits) as session:
-            first = program.outcome(session.start())
+        cases = execution_order(assignment.cases)
+        calls = planned_calls(cases, rubric.limits)
+        first: Outcome | None = None
+        stream: Iterator[Outcome] = iter(())
+        if early is not None and early.take(program.path, rubric, calls):
+            session, first, stream = early.session, early.first, iter(early.outcomes)
+        else:
+            session = ChildSession(program.path, rubric.submission.module_name, rubric.limits)
+        with session:
+            if first is None:
+                first, stream = session.start(), session.run(calls, deadline)
+            first = program.outcome(first)
             if not first.ok:
                 report.import_error = first.message
-            cases = execution_order(assignment.cases)
-            for case, outcome in zip(cases, outcomes(session, cases, rubric.limits, deadline, program.outcome),
-                                     strict=True):
-                report.checks.append(judge(case, outcome, judges))
+            for case, outcome in zip(cases, stream, strict=True):
+                report.checks.append(judge(case, program.outcome(outcome.decoded()), judges))
                 if on_check is not None:
                     on_check(report)
             report.student_output = session.output.text()

@@ -34,10 +34,11 @@ from typing import Any
 import numpy as np
 
 from grader import kit, wire
-from grader.assignment import Assignment, Case, load_assignment, resolve_rubric
+from grader.assignment import Assignment, Case, load_assignment
 from grader.comparators.exact import normalize_text, plain
 from grader.comparators.one_of import canonical as one_of_canonical
 from grader.errors import GraderError
+from grader.paths import resolve_rubric
 
 README = """# {title}
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.assignment import Assignment, load_assignment, resolve_rubric
+from grader.assignment import Assignment, load_assignment
 from grader.batch import is_current, run_batch
 from grader.batch_progress import Progress
 from grader.batch_report import BAR, number
@@ -27,6 +27,7 @@ from grader.batch_source import Student, discover, open_source, parse_metadata
 from grader.batch_task import Task, _load, fingerprint, grade_task, make_spec
 from grader.cli import main
 from grader.grading import grade, to_results
+from grader.paths import resolve_rubric
 from tests.conftest import ROOT, TINY, assert_valid_results
 
 EXAMPLES = ROOT / "submissions_example" / "hw2"

@@ -1,0 +1,57 @@
+"""Where things are: the project, a rubric named on the command line, the grader's private cache.
+
+Standard library only: `grader grade` resolves these before it imports anything heavy.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from grader.errors import GraderError
+
+
+def project_root() -> Path:
+    return Path(__file__).resolve().parent.parent
+
+
+def resolve_rubric(name_or_path: str) -> Path:
+    """A rubric path, or an assignment name looked up in ./rubrics then the project's rubrics."""
+    candidate = Path(name_or_path)
+    if candidate.suffix in (".yaml", ".yml") or candidate.is_file():
+        if not candidate.is_file():
+            raise GraderError(f"no rubric at {candidate}")
+        return candidate  # as the user wrote it, so messages name the file they know
+    local = Path("rubrics") / f"{name_or_path}.yaml"
+    if local.is_file():
+        return local
+    path = project_root() / "rubrics" / f"{name_or_path}.yaml"
+    if path.is_file():
+        return path
+    raise GraderError(
+        f"no assignment named {name_or_path!r}: no rubrics/{name_or_path}.yaml here or in {project_root()}"
+    )
+
+
+def cache_folder() -> Path | None:
+    """The grader's private cache (call plans, prefetch.py), created owner-only; None when there
+    is none to trust: $NUMGRADER_CACHE, else $XDG_CACHE_HOME/numgrader, else ~/.cache/numgrader.
+
+    What it holds is written and read by the grader's own user only: a folder that someone
+    else owns, or that others may read or write, is not used."""
+    configured = os.environ.get("NUMGRADER_CACHE")
+    if configured is not None and configured.strip().lower() in ("", "off", "0", "no"):
+        return None
+    if configured:
+        folder = Path(configured)
+    else:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        folder = Path(base) / "numgrader"
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = folder.stat()
+    except OSError:
+        return None
+    if info.st_uid != os.geteuid() or info.st_mode & 0o077:
+        return None
+    return folder

@@ -1,0 +1,169 @@
+"""Start a submission's calls before the grader has loaded its assignment, from a saved call plan.
+
+Most of a cold `grader grade` is the grader's own start: importing numpy and pydantic,
+validating the rubric, preparing the cases. The child needs none of that, only its
+requests. A call plan is exactly what it needs, saved by an earlier run of the same rubric:
+the submission's file and module name, the limits, and every call's request frame in run
+order (grading.planned_calls). With one, `grader grade` forks the child at once and a
+thread runs the calls while the grader loads the assignment as always; before anything is
+judged, the grader checks that the calls it prepared itself are exactly the plan's (the same
+request bytes, limits, groups and file). A plan that differs in anything is dropped and the
+submission graded the ordinary way: a plan can make grading faster, never different.
+
+A plan holds the hidden inputs (not the expected outputs): it is kept in the grader's
+private cache folder (paths.cache_folder: owner-only, refused when anyone else could write
+it), which the sandboxed child never sees. Standard library only until a value is decoded.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any, cast
+
+from grader import paths
+from grader.errors import GraderError
+from grader.runner import Call, ChildSession, Outcome
+from grader.submission import locate
+
+if TYPE_CHECKING:
+    from grader.rubric import Limits, Rubric
+
+log = logging.getLogger("grader.prefetch")
+FORMAT = 1
+
+
+@dataclass(frozen=True)
+class Plan:
+    filename: str
+    module: str
+    limits: dict[str, Any]  # the rubric's validated limits, as model_dump() gave them
+    calls: tuple[Call, ...]
+    sources: dict[str, str]  # file -> sha256: a cheap first test that the plan is still current
+
+
+def _plan_path(rubric_path: Path) -> Path | None:
+    folder = paths.cache_folder()
+    if folder is None:
+        return None
+    key = hashlib.sha256(str(rubric_path.resolve()).encode()).hexdigest()[:32]
+    return folder / f"plan-{key}.json"
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def describe(rubric: Rubric, calls: list[Call], sources: list[Path]) -> Plan:
+    return Plan(rubric.submission.filename, rubric.submission.module_name, rubric.limits.model_dump(),
+                tuple(calls), {str(p.resolve()): _digest(p) for p in sources})
+
+
+def save(rubric_path: Path, plan: Plan) -> None:
+    """Keep `plan` for the next run of this rubric (a cache: failing to write it is not an error)."""
+    path = _plan_path(rubric_path)
+    if path is None:
+        return
+    data = {"format": FORMAT, "filename": plan.filename, "module": plan.module, "limits": plan.limits,
+            "sources": plan.sources,
+            "calls": [{"function": c.function, "seconds": c.seconds, "group": c.group,
+                       "request": base64.b64encode(c.request).decode("ascii")} for c in plan.calls]}
+    with contextlib.suppress(OSError):
+        from grader.files import write_atomically
+
+        write_atomically(path, json.dumps(data))
+        path.chmod(0o600)
+
+
+def load(rubric_path: Path) -> Plan | None:
+    """The saved plan of this rubric, if there is one and its rubric and reference are unchanged."""
+    path = _plan_path(rubric_path)
+    if path is None:
+        return None
+    try:
+        data = json.loads(path.read_bytes())
+        if data.get("format") != FORMAT:
+            return None
+        sources = {str(k): str(v) for k, v in data["sources"].items()}
+        if any(_digest(Path(file)) != digest for file, digest in sources.items()):
+            return None
+        calls = tuple(Call(str(c["function"]), base64.b64decode(c["request"]), float(c["seconds"]), int(c["group"]))
+                      for c in data["calls"])
+        return Plan(str(data["filename"]), str(data["module"]), dict(data["limits"]), calls, sources)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+class Prefetch:
+    """The calls of a plan, running in a child on a thread of their own while the grader loads."""
+
+    def __init__(self, plan: Plan, submission: Path) -> None:
+        self.plan = plan
+        self.submission = submission
+        # The limits the plan was saved with; grade() checks them against the rubric's before
+        # any of this is used. Only their fields are read (runner.py, sandbox.py).
+        limits = cast("Limits", SimpleNamespace(**plan.limits))
+        self.session = ChildSession(submission, plan.module, limits, decode=False)
+        self.deadline = time.perf_counter() + limits.submission_seconds
+        self.first = Outcome("not_run")
+        self.outcomes: list[Outcome] = []
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="numgrader-prefetch", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self.first = self.session.start()
+            self.outcomes = list(self.session.run(self.plan.calls, self.deadline))
+        except BaseException as error:  # reported by take(): the ordinary path then runs
+            self._error = error
+
+    def take(self, submission: Path, rubric: Rubric, calls: list[Call]) -> bool:
+        """Whether these prefetched outcomes are the ones `calls` on `submission` would get now;
+        waits for them when they are. When they are not, the child is stopped."""
+        same = (submission == self.submission and rubric.submission.filename == self.plan.filename
+                and rubric.submission.module_name == self.plan.module
+                and rubric.limits.model_dump() == self.plan.limits and tuple(calls) == self.plan.calls)
+        if not same:
+            log.info("numgrader: the saved call plan is out of date; grading the ordinary way")
+            self.close()
+            return False
+        self._thread.join()
+        if self._error is not None:
+            log.warning("numgrader: prefetching failed (%s); grading the ordinary way", self._error)
+            self.close()
+            return False
+        return True
+
+    def close(self) -> None:
+        """Stop the child (if it still runs) and clean up; safe to call twice."""
+        if self._thread.is_alive():
+            self.session.cancel()
+            self._thread.join()
+        self.session.close()
+
+
+def start(rubric_path: Path, submission: Path) -> Prefetch | None:
+    """Start prefetching when this rubric has a current plan and the submission is a .py file."""
+    plan = load(rubric_path)
+    if plan is None:
+        return None
+    try:
+        path = locate(submission, plan.filename)
+    except GraderError:
+        return None  # the ordinary path says what is wrong
+    if path.suffix != ".py":
+        return None  # a notebook is converted first: the ordinary path
+    try:
+        return Prefetch(plan, path)
+    except (OSError, RuntimeError) as error:
+        log.warning("numgrader: cannot prefetch (%s)", error)
+        return None

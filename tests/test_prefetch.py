@@ -1,0 +1,163 @@
+"""A saved call plan starts a submission's calls before the grader has loaded: faster, never different."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from grader import cli, paths, prefetch
+from grader.assignment import Assignment, load_assignment
+from grader.grading import Report, execution_order, grade, planned_calls, to_results
+from grader.rubric import Limits
+from grader.runner import Call, pack_call
+
+from .conftest import ROOT
+
+RUBRIC = ROOT / "rubrics" / "hw2.yaml"
+EXAMPLES = ROOT / "submissions_example" / "hw2"
+
+
+@pytest.fixture(autouse=True)
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("NUMGRADER_CACHE", str(folder))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def hw2() -> Assignment:
+    return load_assignment(RUBRIC)
+
+
+def plan_of(assignment: Assignment) -> prefetch.Plan:
+    calls = planned_calls(execution_order(assignment.cases), assignment.rubric.limits)
+    return prefetch.describe(assignment.rubric, calls, [assignment.loaded.path, assignment.reference_path])
+
+
+def comparable(report: Report) -> dict:
+    data = json.loads(to_results(report).to_json())
+    data.pop("execution_time")
+    data["extra_data"].pop("sandbox", None)  # names the session's uid, which may differ
+    return data
+
+
+@pytest.fixture
+def used(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[bool]]:
+    """What every Prefetch.take answered: whether prefetched outcomes were used."""
+    answers: list[bool] = []
+    real = prefetch.Prefetch.take
+
+    def spy(self: prefetch.Prefetch, *args: object) -> bool:
+        answers.append(real(self, *args))  # type: ignore[arg-type]
+        return answers[-1]
+
+    monkeypatch.setattr(prefetch.Prefetch, "take", spy)
+    yield answers
+
+
+@pytest.mark.parametrize("example", sorted(EXAMPLES.glob("*.py")), ids=lambda p: p.stem)
+def test_a_prefetched_grade_is_the_ordinary_grade(hw2: Assignment, example: Path, used: list[bool]) -> None:
+    prefetch.save(RUBRIC, plan_of(hw2))
+    early = prefetch.start(RUBRIC, example)
+    assert early is not None
+    try:
+        fast = grade(hw2, example, early=early)
+    finally:
+        early.close()
+    assert used == [True]
+    assert comparable(fast) == comparable(grade(hw2, example))
+
+
+def test_the_cli_saves_a_plan_and_the_next_run_uses_it(tmp_path: Path, cache: Path, used: list[bool]) -> None:
+    submission = EXAMPLES / "worked_answers.py"
+    outputs = [tmp_path / "first.json", tmp_path / "second.json"]
+    assert cli.main(["grade", str(submission), "--assignment", "hw2", "--json", str(outputs[0]), "--quiet"]) == 0
+    assert used == [] and len(list(cache.glob("plan-*.json"))) == 1
+    assert cli.main(["grade", str(submission), "--assignment", "hw2", "--json", str(outputs[1]), "--quiet"]) == 0
+    assert used == [True]
+    first, second = (json.loads(p.read_text()) for p in outputs)
+    for data in (first, second):
+        data.pop("execution_time")
+        data["extra_data"].pop("sandbox")
+    assert first == second and first["score"] == 5.75
+    assert (cache.stat().st_mode & 0o777, next(cache.glob("plan-*.json")).stat().st_mode & 0o777) == (0o700, 0o600)
+
+
+def copy_of_hw2(tmp_path: Path) -> Path:
+    for folder in ("rubrics", "reference"):
+        (tmp_path / folder).mkdir()
+    shutil.copy(RUBRIC, tmp_path / "rubrics" / "hw2.yaml")
+    shutil.copy(ROOT / "reference" / "hw2.py", tmp_path / "reference" / "hw2.py")
+    return tmp_path / "rubrics" / "hw2.yaml"
+
+
+def test_a_plan_is_dropped_when_its_rubric_or_reference_changes(tmp_path: Path) -> None:
+    rubric = copy_of_hw2(tmp_path)
+    prefetch.save(rubric, plan_of(load_assignment(rubric)))
+    assert prefetch.load(rubric) is not None
+    reference = tmp_path / "reference" / "hw2.py"
+    reference.write_text(reference.read_text() + "\n# edited\n")
+    assert prefetch.load(rubric) is None
+    prefetch.save(rubric, plan_of(load_assignment(rubric)))
+    rubric.write_text(rubric.read_text().replace("title:", "title: (edited)", 1))
+    assert prefetch.load(rubric) is None
+
+
+@pytest.mark.parametrize("tamper", ["requests", "limits"])
+def test_a_plan_that_differs_from_the_cases_is_not_used(hw2: Assignment, cache: Path, tamper: str,
+                                                        used: list[bool]) -> None:
+    """Same rubric and reference files, but a plan whose content is not what they make:
+    the prefetched outcomes are thrown away and the submission is graded the ordinary way."""
+    prefetch.save(RUBRIC, plan_of(hw2))
+    (path,) = cache.glob("plan-*.json")
+    data = json.loads(path.read_text())
+    if tamper == "requests":  # two calls' inputs swapped
+        first, second = data["calls"][0], data["calls"][1]
+        first["request"], second["request"] = second["request"], first["request"]
+    else:
+        data["limits"]["memory_mb"] *= 2
+    path.write_text(json.dumps(data))
+    submission = EXAMPLES / "correct.py"
+    early = prefetch.start(RUBRIC, submission)
+    assert early is not None
+    try:
+        report = grade(hw2, submission, early=early)
+    finally:
+        early.close()
+    assert used == [False]
+    assert report.score == pytest.approx(6.5) and comparable(report) == comparable(grade(hw2, submission))
+
+
+def test_no_plan_for_a_notebook_or_from_an_unsafe_cache(hw2: Assignment, tmp_path: Path, cache: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    prefetch.save(RUBRIC, plan_of(hw2))
+    notebook = tmp_path / "hw2.ipynb"
+    notebook.write_text(json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    assert prefetch.start(RUBRIC, notebook) is None
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o777)
+    shared.chmod(0o777)
+    monkeypatch.setenv("NUMGRADER_CACHE", str(shared))
+    assert paths.cache_folder() is None
+    prefetch.save(RUBRIC, plan_of(hw2))
+    assert list(shared.iterdir()) == [] and prefetch.load(RUBRIC) is None
+    monkeypatch.setenv("NUMGRADER_CACHE", "off")
+    assert paths.cache_folder() is None
+
+
+def test_closing_a_prefetch_stops_its_child_at_once(tmp_path: Path) -> None:
+    source = tmp_path / "slow.py"
+    source.write_text("import time\ndef hang():\n    time.sleep(60)\n")
+    calls = (Call("hang", pack_call("hang", []), 50.0), Call("hang", pack_call("hang", []), 50.0))
+    plan = prefetch.Plan("slow.py", "slow", Limits(call_seconds=50).model_dump(), calls, {})
+    early = prefetch.Prefetch(plan, source)
+    time.sleep(0.5)
+    started = time.perf_counter()
+    early.close()
+    assert time.perf_counter() - started < 5
+    assert [o.status for o in early.outcomes] in ([], ["crashed", "not_run"])
