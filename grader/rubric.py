@@ -241,16 +241,18 @@ def _describe(error: Any) -> str:
 def parse_rubric(text: str, path: Path) -> LoadedRubric:
     """Validate rubric text; raises RubricError with the file and line of the first problem."""
     # libyaml's C loader, where PyYAML was built with it, reads a rubric ten times faster.
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    try:
-        root = yaml.compose(text, Loader=loader)
-        data = yaml.load(text, Loader=loader)
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
+    try:  # one parse: the node tree (for line numbers), then the data built from it
+        root = loader.get_single_node()
+        data = loader.construct_document(root) if root is not None else None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark is not None else None
         raise RubricError(str(path), line, f"YAML syntax error: {error.problem}") from None
     except yaml.YAMLError as error:
         raise RubricError(str(path), None, f"YAML error: {error}") from None
+    finally:
+        loader.dispose()
     if not isinstance(data, dict):
         raise RubricError(str(path), 1, "a rubric is a mapping with `assignment`, `submission`, `questions`")
     try:
