@@ -122,6 +122,10 @@ def run_local(tasks: list[Task], spec: AssignmentSpec, assignment: Assignment, *
     from grader.batch_task import failure, grade_task, init_worker, pool_task, remember
 
     queue: deque[Task] = deque(tasks)
+    # Two tasks per worker in flight: a worker starts its next submission at once instead of
+    # idling while this process stores the last result and hands out another. (If a worker
+    # dies, everything in flight is re-run one at a time, as before.)
+    ahead = 2 * jobs
     suspects: deque[Task] = deque()  # in flight when a worker died: re-run one at a time
     alone: Task | None = None
     inflight: dict[Future[Done], Task] = {}
@@ -151,7 +155,7 @@ def run_local(tasks: list[Task], spec: AssignmentSpec, assignment: Assignment, *
                 if suspects and not inflight:
                     alone = suspects.popleft()
                     inflight[executor.submit(run, alone)] = alone
-                while not suspects and queue and len(inflight) < jobs:
+                while not suspects and queue and len(inflight) < ahead:
                     inflight[executor.submit(run, queue[0])] = queue[0]
                     queue.popleft()
             except BrokenProcessPool:  # a worker died since the last look

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import gc
 import json
 import os
 import select
@@ -335,6 +336,10 @@ def serve() -> NoReturn:
 
     signal.signal(signal.SIGCHLD, reap)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Everything imported so far moves to the collector's permanent generation: a collection
+    # in a child then does not walk (and so copy, page by page) the zygote's objects.
+    gc.collect()
+    gc.freeze()
     control.sendall(b"ready")
     while True:
         try:

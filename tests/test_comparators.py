@@ -230,3 +230,23 @@ def test_common_answers_are_judged_without_importing_sympy():
             "{'forward': 'O(1)', 'backward': 'O(t)'}, CompareContext()); "
             "assert v.passed; assert 'sympy' not in sys.modules, 'sympy imported'")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_numeric_passes_exactly_when_numpy_allclose_does() -> None:
+    """The comparator writes allclose's test out (faster on small arrays); on finite received
+    values it must agree with numpy.allclose everywhere, infinite expected values included."""
+    rng = np.random.default_rng(8)
+    spec = NumericSpec(rtol=1e-6, atol=1e-9)
+    specials = [np.inf, -np.inf, np.nan, 0.0, 1e308, -1e308, 5e-324]
+    agreed = 0
+    for trial in range(400):
+        want = rng.normal(size=rng.integers(1, 6)) * 10.0 ** rng.integers(-12, 12)
+        if trial % 4 == 1:
+            want[rng.integers(want.size)] = specials[rng.integers(len(specials))]
+        scale = [0.0, 1e-10, 1e-7, 1e-5, 1.0][trial % 5]
+        got = np.nan_to_num(want, nan=0.0, posinf=1e300, neginf=-1e300) * (1 + scale * rng.normal(size=want.size))
+        got += scale * rng.normal(size=want.size) * 1e-9
+        verdict = compare(spec, got, want, CompareContext(reveal=True))
+        assert verdict.passed == bool(np.allclose(got, want, rtol=1e-6, atol=1e-9)), (got, want)
+        agreed += verdict.passed
+    assert 50 < agreed < 350  # both outcomes were exercised

@@ -40,7 +40,11 @@ def plain(value: Any) -> Any:
 
 def equal(a: Any, b: Any, case_sensitive: bool) -> bool:
     """Exact equality under the normalization in the module docstring."""
-    a, b = plain(a), plain(b)
+    return _equal_plain(plain(a), plain(b), case_sensitive)
+
+
+def _equal_plain(a: Any, b: Any, case_sensitive: bool) -> bool:
+    """`equal` of two values already made plain (normalized once, not at every level)."""
     if isinstance(a, bool) or isinstance(b, bool):
         return type(a) is type(b) and a == b
     if isinstance(a, int | float) and isinstance(b, int | float):
@@ -48,20 +52,21 @@ def equal(a: Any, b: Any, case_sensitive: bool) -> bool:
     if isinstance(a, str) and isinstance(b, str):
         return normalize_text(a, case_sensitive) == normalize_text(b, case_sensitive)
     if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(equal(x, y, case_sensitive) for x, y in zip(a, b, strict=True))
+        return len(a) == len(b) and all(_equal_plain(x, y, case_sensitive) for x, y in zip(a, b, strict=True))
     if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(equal(a[k], b[k], case_sensitive) for k in a)
+        return a.keys() == b.keys() and all(_equal_plain(a[k], b[k], case_sensitive) for k in a)
     return a is None and b is None
 
 
 def compare(received: Any, expected: Any, spec: ExactSpec, ctx: CompareContext) -> Verdict:
     got, want = plain(received), plain(expected)
-    if equal(got, want, spec.case_sensitive):
+    if _equal_plain(got, want, spec.case_sensitive):
         return Verdict(1.0)
     if isinstance(want, list) and isinstance(got, list):
         if len(got) != len(want):
             return Verdict(0.0, f"expected {len(want)} items, received {len(got)}")
-        wrong = [i for i, (g, w) in enumerate(zip(got, want, strict=True)) if not equal(g, w, spec.case_sensitive)]
+        wrong = [i for i, (g, w) in enumerate(zip(got, want, strict=True))
+                 if not _equal_plain(g, w, spec.case_sensitive)]
         fraction = 1.0 - len(wrong) / len(want)
         if ctx.reveal:
             details = [f"item {i}: expected {short(want[i])}, received {short(got[i])}" for i in wrong[:5]]

@@ -58,13 +58,20 @@ def compare(received: Any, expected: Any, spec: NumericSpec, ctx: CompareContext
         index = tuple(int(i) for i in np.argwhere(bad)[0])
         kind = "NaN" if np.isnan(got_cmp[index]) else "inf"
         return Verdict(0.0, f"received {kind} at index {index}; NaN and inf never pass")
-    if got_cmp.size == 0 or np.allclose(got_cmp, want_cmp, rtol=spec.rtol, atol=spec.atol):
+    if got_cmp.size == 0:
         return Verdict(1.0)
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         abs_err = np.abs(got_cmp - want_cmp)
+        # numpy.allclose's test, written out: received is finite here, so where the expected
+        # value is finite too this is exactly allclose; otherwise allclose itself decides.
+        if np.isfinite(want_cmp).all():
+            if (abs_err <= spec.atol + spec.rtol * np.abs(want_cmp)).all():
+                return Verdict(1.0)
+        elif np.allclose(got_cmp, want_cmp, rtol=spec.rtol, atol=spec.atol):
+            return Verdict(1.0)
         rel_err = abs_err / np.maximum(np.abs(want_cmp), np.finfo(float).tiny)
-    worst = np.unravel_index(int(np.argmax(abs_err - spec.rtol * np.abs(want_cmp))), abs_err.shape)
-    n_bad = int(np.sum(abs_err > spec.atol + spec.rtol * np.abs(want_cmp)))
+        worst = np.unravel_index(int(np.argmax(abs_err - spec.rtol * np.abs(want_cmp))), abs_err.shape)
+        n_bad = int(np.sum(~(abs_err <= spec.atol + spec.rtol * np.abs(want_cmp)) | ~np.isfinite(want_cmp)))
     where = f" at index {tuple(int(i) for i in worst)}" if got_cmp.ndim else ""
     lines = [f"{n_bad} of {got_cmp.size} entries differ beyond rtol={spec.rtol:g}, atol={spec.atol:g}"]
     if ctx.reveal:
