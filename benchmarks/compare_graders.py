@@ -25,7 +25,9 @@ three anchors judge with anchors/hw2_checks.py, which mirrors our comparators an
 
 Measured:
   cold      median wall time of one submission graded from the command line (--reps runs, the
-            examples in turn, ways interleaved, after one untimed warm-up run each)
+            examples in turn, ways interleaved, after one untimed warm-up run each). For this
+            project twice: as it runs every time but the first (the warm-up run saved the rubric's
+            call plan, grader/prefetch.py), and with NUMGRADER_CACHE=off, as on a rubric's first run
   thru      throughput on --count submissions (copies of the 8 examples, mixed right and wrong):
             anchors serially, one process per submission; this project with `grader batch --jobs 2`
             (and, for reference, `grader grade` with 2 processes at a time)
@@ -353,6 +355,12 @@ def make_ways(otter_zip: Path | None) -> dict[str, Way]:
                       lambda d: [GRADER, "grade", d / "hw2.py", "--assignment", "hw2", "--json", d / "results.json",
                                  "--quiet"],
                       lambda d, r: _json_score(d / "results.json")),
+        # The same, with the grader's cache turned off: no saved call plan (prefetch.py), as on the very
+        # first run of a rubric on a machine. `grader` has the plan its warm-up run saved.
+        "grader-noplan": Way("grader-noplan", "this project: grader grade, first run of the rubric",
+                             lambda d: [GRADER, "grade", d / "hw2.py", "--assignment", "hw2", "--json",
+                                        d / "results.json", "--quiet"],
+                             lambda d, r: _json_score(d / "results.json"), env={"NUMGRADER_CACHE": "off"}),
         "gsu": Way("gsu", "gradescope-utils JSONTestRunner",
                    lambda d: [BBIN / "python", ANCHORS / "gradescope_utils" / "run_tests.py", d, d / "results.json"],
                    lambda d, r: _json_score(d / "results.json")),
@@ -603,6 +611,8 @@ def build_summary(data: dict[str, Any]) -> dict[str, Any]:
         ratios["cold grader / gsu"] = g / med["gsu"]
         targets.append({"target": "cold single submission <= 1.5x gradescope-utils", "value":
                         f"{g / med['gsu']:.2f}x", "status": verdict(g, g / med["gsu"] <= TARGETS["cold_vs_gsu"])})
+    if med.get("grader-noplan") and med.get("gsu"):
+        ratios["cold grader, a rubric's first run (no saved call plan) / gsu"] = med["grader-noplan"] / med["gsu"]
     if g and med.get("pytest"):
         ratios["cold grader / pytest"] = g / med["pytest"]
     cpu = {k: v.get("cpu_median") for k, v in cold.items()}
@@ -683,6 +693,7 @@ def render(data: dict[str, Any]) -> str:
               "peak memory during the throughput run (tree RSS, MB) |",
               "|---|---|---|---|---|---|"]
     rows = [("grader", "this project (`grader grade` cold; `grader batch --jobs 2`)", "grader-batch"),
+            ("grader-noplan", "this project, a rubric's first run (`grader grade`, no saved call plan)", ""),
             ("gsu", "gradescope-utils JSONTestRunner (serial)", "gsu"),
             ("pytest", "pytest (serial)", "pytest"),
             ("otter", "otter run (serial)", "otter")]
@@ -808,7 +819,8 @@ def main(argv: list[str] | None = None) -> int:
     problems: list[str] = []
     make_fixtures()
     otter_zip = build_otter_zip() if "otter" in selected else None
-    ways = {k: v for k, v in make_ways(otter_zip).items() if k in selected}
+    ways = {k: v for k, v in make_ways(otter_zip).items()
+            if k in selected or (k == "grader-noplan" and "grader" in selected)}
     has_batch = batch_available()
     log(f"grader batch: {'available' if has_batch else 'NOT available (reported as n/a)'}")
     sources = sorted(EXAMPLES.glob("*.py"))

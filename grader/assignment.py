@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from grader.errors import RubricError
-from grader.rubric import Check, LoadedRubric, Question, Visibility, load_rubric
+from grader.rubric import Check, LoadedRubric, Question, Visibility, load_rubric, validate_rubric
 from grader.runner import pack_call
 
 Loc = tuple[str | int, ...]
@@ -193,8 +193,19 @@ def prepare_cases(loaded: LoadedRubric, reference: ModuleType) -> tuple[Case, ..
     return tuple(cases)
 
 
-def load_assignment(rubric_path: Path) -> Assignment:
-    loaded = load_rubric(rubric_path)
+def load_assignment(rubric_path: Path, data: Any = None) -> Assignment:
+    """The assignment of a rubric file. `data`: that file's content as read before (a call plan
+    keeps it, prefetch.py), to skip reading the YAML again; should anything be wrong with it,
+    the file is read after all, so that messages name their lines."""
+    if data is not None:
+        try:
+            return _assemble(validate_rubric(data, rubric_path), rubric_path)
+        except RubricError:
+            pass
+    return _assemble(load_rubric(rubric_path), rubric_path)
+
+
+def _assemble(loaded: LoadedRubric, rubric_path: Path) -> Assignment:
     reference_path = loaded.rubric.reference_path(rubric_path)
     reference = import_reference(reference_path, rubric_path)
     return Assignment(loaded, reference_path, reference, prepare_cases(loaded, reference))

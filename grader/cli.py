@@ -50,7 +50,7 @@ def _grade_with(args: argparse.Namespace, rubric_path: Path, early: Prefetch | N
     from grader.grading import execution_order, grade, planned_calls, to_results
     from grader.table import render
 
-    assignment = load_assignment(rubric_path)
+    assignment = load_assignment(rubric_path, data=early.plan.rubric_data if early is not None else None)
     report = grade(assignment, Path(args.submission), early=early)
     results = to_results(report)
     if args.json:
@@ -61,7 +61,7 @@ def _grade_with(args: argparse.Namespace, rubric_path: Path, early: Prefetch | N
             print("\n--- the submission's own output ---")
             print(report.student_output)
     calls = planned_calls(execution_order(assignment.cases), assignment.rubric.limits)
-    plan = prefetch.describe(assignment.rubric, calls, [assignment.loaded.path, assignment.reference_path])
+    plan = prefetch.describe(assignment.loaded, calls, [assignment.loaded.path, assignment.reference_path])
     if early is None or plan != early.plan:
         prefetch.save(rubric_path, plan)  # for the next run of this rubric
     return 0

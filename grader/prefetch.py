@@ -10,9 +10,12 @@ judged, the grader checks that the calls it prepared itself are exactly the plan
 request bytes, limits, groups and file). A plan that differs in anything is dropped and the
 submission graded the ordinary way: a plan can make grading faster, never different.
 
-A plan holds the hidden inputs (not the expected outputs): it is kept in the grader's
-private cache folder (paths.cache_folder: owner-only, refused when anyone else could write
-it), which the sandboxed child never sees. Standard library only until a value is decoded.
+The plan is tied to its rubric and reference files (their sha256, checked before it is
+used); it also keeps the rubric file's content as read, so that the grader does not import
+and run the YAML parser again for an unchanged file. It holds the hidden inputs (not the
+expected outputs): it is kept in the grader's private cache folder (paths.cache_folder:
+owner-only, refused when anyone else could write it), which the sandboxed child never sees.
+Standard library only until a value is decoded.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from grader.runner import Call, ChildSession, Outcome
 from grader.submission import locate
 
 if TYPE_CHECKING:
-    from grader.rubric import Limits, Rubric
+    from grader.rubric import Limits, LoadedRubric, Rubric
 
 log = logging.getLogger("grader.prefetch")
 FORMAT = 1
@@ -47,7 +50,8 @@ class Plan:
     module: str
     limits: dict[str, Any]  # the rubric's validated limits, as model_dump() gave them
     calls: tuple[Call, ...]
-    sources: dict[str, str]  # file -> sha256: a cheap first test that the plan is still current
+    sources: dict[str, str]  # file -> sha256: the plan is used only while these files are unchanged
+    rubric_data: Any = None  # the rubric file's content as read (when JSON holds it exactly)
 
 
 def _plan_path(rubric_path: Path) -> Path | None:
@@ -62,9 +66,19 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def describe(rubric: Rubric, calls: list[Call], sources: list[Path]) -> Plan:
+def describe(loaded: LoadedRubric, calls: list[Call], sources: list[Path]) -> Plan:
+    rubric = loaded.rubric
     return Plan(rubric.submission.filename, rubric.submission.module_name, rubric.limits.model_dump(),
-                tuple(calls), {str(p.resolve()): _digest(p) for p in sources})
+                tuple(calls), {str(p.resolve()): _digest(p) for p in sources},
+                loaded.data if _json_exact(loaded.data) else None)
+
+
+def _json_exact(data: Any) -> bool:
+    """Whether JSON gives `data` back exactly (YAML can also make dates, NaN, non-text keys)."""
+    try:
+        return bool(json.loads(json.dumps(data, allow_nan=False)) == data)
+    except (TypeError, ValueError):
+        return False
 
 
 def save(rubric_path: Path, plan: Plan) -> None:
@@ -73,7 +87,7 @@ def save(rubric_path: Path, plan: Plan) -> None:
     if path is None:
         return
     data = {"format": FORMAT, "filename": plan.filename, "module": plan.module, "limits": plan.limits,
-            "sources": plan.sources,
+            "sources": plan.sources, "rubric_data": plan.rubric_data,
             "calls": [{"function": c.function, "seconds": c.seconds, "group": c.group,
                        "request": base64.b64encode(c.request).decode("ascii")} for c in plan.calls]}
     with contextlib.suppress(OSError):
@@ -97,7 +111,8 @@ def load(rubric_path: Path) -> Plan | None:
             return None
         calls = tuple(Call(str(c["function"]), base64.b64decode(c["request"]), float(c["seconds"]), int(c["group"]))
                       for c in data["calls"])
-        return Plan(str(data["filename"]), str(data["module"]), dict(data["limits"]), calls, sources)
+        return Plan(str(data["filename"]), str(data["module"]), dict(data["limits"]), calls, sources,
+                    data.get("rubric_data"))
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
 

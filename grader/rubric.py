@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from grader.comparators import NAMES as COMPARATOR_NAMES
 from grader.comparators import ComparatorSpec
 from grader.errors import RubricError
+
+if TYPE_CHECKING:  # PyYAML is imported where a rubric is read: a call plan keeps a rubric's data
+    import yaml
 
 Visibility = Literal["visible", "hidden", "after_due_date", "after_published"]
 
@@ -200,6 +202,7 @@ class LoadedRubric:
     rubric: Rubric
     path: Path
     _root: yaml.Node | None
+    data: Any = None  # the file's content as read, before validation (prefetch.py keeps a copy)
 
     def line_of(self, *loc: str | int) -> int | None:
         return line_of(self._root, loc)
@@ -212,6 +215,8 @@ def line_of(node: yaml.Node | None, loc: tuple[str | int, ...]) -> int | None:
     """1-based line of the deepest YAML node that `loc` (a pydantic error path) reaches."""
     if node is None:
         return None
+    import yaml
+
     line = node.start_mark.line + 1
     for part in loc:
         child: yaml.Node | None = None
@@ -240,6 +245,8 @@ def _describe(error: Any) -> str:
 
 def parse_rubric(text: str, path: Path) -> LoadedRubric:
     """Validate rubric text; raises RubricError with the file and line of the first problem."""
+    import yaml
+
     # libyaml's C loader, where PyYAML was built with it, reads a rubric ten times faster.
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
     try:  # one parse: the node tree (for line numbers), then the data built from it
@@ -253,6 +260,12 @@ def parse_rubric(text: str, path: Path) -> LoadedRubric:
         raise RubricError(str(path), None, f"YAML error: {error}") from None
     finally:
         loader.dispose()
+    return validate_rubric(data, path, root)
+
+
+def validate_rubric(data: Any, path: Path, root: yaml.Node | None = None) -> LoadedRubric:
+    """Validate a rubric's data (as read from its file); `root`, the file's YAML nodes, gives
+    messages their line numbers."""
     if not isinstance(data, dict):
         raise RubricError(str(path), 1, "a rubric is a mapping with `assignment`, `submission`, `questions`")
     try:
@@ -261,7 +274,7 @@ def parse_rubric(text: str, path: Path) -> LoadedRubric:
         first = error.errors()[0]
         loc = tuple(p for p in first["loc"] if not (isinstance(p, str) and p in COMPARATOR_NAMES))
         raise RubricError(str(path), line_of(root, loc), _describe(first)) from None
-    return LoadedRubric(rubric, path, root)
+    return LoadedRubric(rubric, path, root, data)
 
 
 def load_rubric(path: Path) -> LoadedRubric:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,7 +39,7 @@ def hw2() -> Assignment:
 
 def plan_of(assignment: Assignment) -> prefetch.Plan:
     calls = planned_calls(execution_order(assignment.cases), assignment.rubric.limits)
-    return prefetch.describe(assignment.rubric, calls, [assignment.loaded.path, assignment.reference_path])
+    return prefetch.describe(assignment.loaded, calls, [assignment.loaded.path, assignment.reference_path])
 
 
 def comparable(report: Report) -> dict:
@@ -161,3 +164,27 @@ def test_closing_a_prefetch_stops_its_child_at_once(tmp_path: Path) -> None:
     early.close()
     assert time.perf_counter() - started < 5
     assert [o.status for o in early.outcomes] in ([], ["crashed", "not_run"])
+
+
+def test_the_rubric_data_a_plan_keeps_loads_the_same_assignment(hw2: Assignment, tmp_path: Path) -> None:
+    plan = plan_of(hw2)
+    assert plan.rubric_data is not None
+    again = load_assignment(RUBRIC, data=plan.rubric_data)
+    assert again.loaded.rubric == hw2.loaded.rubric
+    assert [(c.key, c.request, c.points) for c in again.cases] == [(c.key, c.request, c.points) for c in hw2.cases]
+    # Data that does not validate: the file is read after all (a message with its line would come from it).
+    broken = dict(plan.rubric_data, questions="not a list")
+    assert load_assignment(RUBRIC, data=broken).loaded.rubric == hw2.loaded.rubric
+
+
+def test_a_second_run_does_not_read_the_yaml_again(tmp_path: Path, cache: Path) -> None:
+    submission = EXAMPLES / "correct.py"
+    command = [sys.executable, "-X", "importtime", "-m", "grader", "grade", str(submission), "--assignment",
+               "hw2", "--json", str(tmp_path / "r.json"), "--quiet"]
+    env = dict(os.environ, NUMGRADER_CACHE=str(cache))
+    imported = []
+    for _ in range(2):
+        run = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+        imported.append({line.split("|")[-1].strip() for line in run.stderr.splitlines() if "|" in line})
+    assert "yaml" in imported[0] and "yaml" not in imported[1]
+    assert json.loads((tmp_path / "r.json").read_text())["score"] == 6.5
