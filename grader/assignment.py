@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 import functools
 import importlib.util
-import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,7 +20,16 @@ from typing import Any
 import numpy as np
 
 from grader.errors import RubricError
-from grader.rubric import Check, LoadedRubric, Question, Visibility, load_rubric, validate_rubric
+from grader.rubric import (
+    Check,
+    LoadedRubric,
+    Question,
+    Visibility,
+    check_key,
+    load_rubric,
+    slug,
+    validate_rubric,
+)
 from grader.runner import pack_call
 
 Loc = tuple[str | int, ...]
@@ -75,10 +83,6 @@ class Assignment:
     def judges(self) -> dict[str, Callable[..., Any]]:
         names = {c.check.compare.function for c in self.cases if c.check.compare.name == "judge"}
         return {name: getattr(self.reference, name) for name in names}
-
-
-def slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "check"
 
 
 def import_reference(path: Path, rubric_path: Path) -> ModuleType:
@@ -154,7 +158,7 @@ def prepare_cases(loaded: LoadedRubric, reference: ModuleType) -> tuple[Case, ..
             if check.compare.name == "judge":
                 _function(reference, check.compare.function, loaded, (*loc, "compare", "function"), "judge")
             seeds = check.inputs.seed_list
-            base = f"{question.id}/{slug(check.name)}"
+            base = check_key(question, check)
             if base in keys:
                 raise loaded.error((*loc, "name"), f"two checks of question {question.id} are named {check.name!r}")
             keys.add(base)

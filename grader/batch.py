@@ -313,7 +313,7 @@ def run_batch(source: Path, assignment_name: str, out: Path, *, jobs: int | None
     jobs = jobs or default_jobs()
     assignment = load_assignment(resolve_rubric(assignment_name))
     spec = make_spec(assignment)
-    layout = layout_of(assignment)
+    layout = layout_of(assignment.rubric)
     outcome = Outcome(out)
     results = out / "results"
     with open_source(source, assignment.rubric.submission.filename) as found:

@@ -16,6 +16,7 @@ from html import escape
 from typing import Any
 
 from grader.batch_source import Student
+from grader.rubric import Rubric, check_key
 
 STATUSES = ("graded", "error", "timeout")
 BAR = "#3b6ea5"  # the charts' bar colour; the screenshot test looks for it
@@ -44,15 +45,17 @@ class Layout:
         return sum(q.points for q in self.questions)
 
 
-def layout_of(assignment: Any) -> Layout:
-    rubric = assignment.rubric
+def layout_of(rubric: Rubric) -> Layout:
+    """The gradebook's columns: the rubric's alone (no reference, no cases: `grader batch` can
+    start its workers before it loads anything heavy)."""
     points: dict[str, float] = {}
     checks: dict[str, tuple[str, str]] = {}
     mistakes: list[str] = []
-    for case in assignment.cases:
-        points[case.question.id] = points.get(case.question.id, 0.0) + case.points
-        checks.setdefault(case.key.split("#")[0], (case.question.id, case.check.name))
-        mistakes += [m.name for m in case.check.mistakes if m.name not in mistakes]
+    for question in rubric.questions:
+        for check in question.checks:
+            points[question.id] = points.get(question.id, 0.0) + check.points
+            checks.setdefault(check_key(question, check), (question.id, check.name))
+            mistakes += [m.name for m in check.mistakes if m.name not in mistakes]
     questions = tuple(Question(q.id, q.name, points.get(q.id, 0.0)) for q in rubric.questions if not q.manual)
     manual = tuple(Question(q.id, q.name, q.points or 0.0) for q in rubric.questions if q.manual)
     return Layout(rubric.assignment, rubric.title, questions, checks, tuple(mistakes), manual)

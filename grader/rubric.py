@@ -7,6 +7,7 @@ into a RubricError naming the file, the line and what is wrong.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -193,6 +194,16 @@ class Rubric(Model):
     def template_path(self, rubric_path: Path) -> Path:
         relative = self.template or f"../templates/{self.assignment}.py"
         return (rubric_path.parent / relative).resolve()
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "check"
+
+
+def check_key(question: Question, check: Check) -> str:
+    """A check's stable id, e.g. "3.2/handout-table"; each case of a check with several seeds
+    adds "#1", "#2", ... (assignment.prepare_cases)."""
+    return f"{question.id}/{slug(check.name)}"
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from grader.assignment import load_assignment, slug
+from grader.assignment import load_assignment
 from grader.errors import GraderError
 from grader.gradescope import (
     GRADER_BASE_MB,
@@ -45,7 +45,7 @@ from grader.gradescope import (
 )
 from grader.gradescope_build import _reference_member, build, package_files, zip_bytes
 from grader.results import error_results
-from grader.rubric import Limits
+from grader.rubric import Limits, slug
 from grader.validate import load_manifest
 
 from .conftest import ROOT, assert_valid_results
