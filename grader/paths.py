@@ -33,20 +33,27 @@ def resolve_rubric(name_or_path: str) -> Path:
     )
 
 
-def cache_folder() -> Path | None:
-    """The grader's private cache (call plans, prefetch.py), created owner-only; None when there
-    is none to trust: $NUMGRADER_CACHE, else $XDG_CACHE_HOME/numgrader, else ~/.cache/numgrader.
-
-    What it holds is written and read by the grader's own user only: a folder that someone
-    else owns, or that others may read or write, is not used."""
+def cache_location() -> Path | None:
+    """Where the grader's private cache is (call plans, prefetch.py), or None when it is turned
+    off: $NUMGRADER_CACHE (off: none), else $XDG_CACHE_HOME/numgrader, else ~/.cache/numgrader."""
     configured = os.environ.get("NUMGRADER_CACHE")
     if configured is not None and configured.strip().lower() in ("", "off", "0", "no"):
         return None
     if configured:
-        folder = Path(configured)
-    else:
-        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-        folder = Path(base) / "numgrader"
+        return Path(configured)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "numgrader"
+
+
+def cache_folder() -> Path | None:
+    """The grader's private cache, created owner-only; None when there is none to trust.
+
+    What it holds is written and read by the grader's own user only: a folder that someone
+    else owns, or that others may read or write, is not used. The sandbox hides it from
+    submissions (sandbox.hidden_paths)."""
+    folder = cache_location()
+    if folder is None:
+        return None
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         info = folder.stat()

@@ -45,6 +45,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from grader.paths import cache_location
+
 if TYPE_CHECKING:  # only its fields are read: a plan can be made before pydantic is imported
     from grader.rubric import Limits
 
@@ -246,10 +248,14 @@ def _view() -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
 
 def hidden_paths(extra: Sequence[Path] = ()) -> list[str]:
     """Folders that must never be visible: the project (reference/, rubrics/), the grader's
-    package, the grader's working directory, and what the caller names."""
+    package, the grader's working directory, its cache (call plans hold hidden inputs), and
+    what the caller names."""
     paths = {str(PROJECT_ROOT), str(PACKAGE_DIR)}
     with contextlib.suppress(OSError):  # a working directory that was deleted
         paths.add(os.getcwd())
+    cache = cache_location()
+    if cache is not None and cache.exists():
+        paths.add(str(cache.resolve()))
     paths.update(str(Path(p).resolve()) for p in extra)
     env = os.environ.get("NUMGRADER_SANDBOX_HIDE", "")
     paths.update(str(Path(p).resolve()) for p in env.split(os.pathsep) if p)

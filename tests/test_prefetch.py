@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import cli, paths, prefetch
+from grader import cli, paths, prefetch, sandbox
 from grader.assignment import Assignment, load_assignment
 from grader.grading import Report, execution_order, grade, planned_calls, to_results
 from grader.rubric import Limits
@@ -89,6 +89,7 @@ def test_the_cli_saves_a_plan_and_the_next_run_uses_it(tmp_path: Path, cache: Pa
         data["extra_data"].pop("sandbox")
     assert first == second and first["score"] == 5.75
     assert (cache.stat().st_mode & 0o777, next(cache.glob("plan-*.json")).stat().st_mode & 0o777) == (0o700, 0o600)
+    assert str(cache.resolve()) in sandbox.hidden_paths()  # kept out of every child's view
 
 
 def copy_of_hw2(tmp_path: Path) -> Path:
