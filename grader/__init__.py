@@ -7,7 +7,9 @@ The flow, one module per step:
     runner.py      the parent's side of the process boundary (limits, restarts, output cap)
     child.py       the child: sandbox set-up (sandbox.py decides it), then the student's calls
     zygote.py      a warm worker that forks children fast (never loads anything secret)
-    wire.py        the plain-data encoding that crosses the boundary (no pickle)
+    framing.py     frames on the pipes (stdlib only); wire.py the plain data inside them (no pickle)
+    prefetch.py    a saved call plan: the child's calls start while the grader is still loading
+    paths.py       where rubrics and the grader's private cache are
     comparators/   judge a received value against the expected one
     grading.py     cases → calls → verdicts → scored results
     results.py     Gradescope's results.json format; table.py the terminal table; files.py atomic writes
