@@ -31,7 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -295,7 +295,10 @@ class ChildSession:
         assert self._process.stderr is not None
         with contextlib.suppress(OSError):  # fewer wake-ups when a submission floods its output
             fcntl.fcntl(self._process.stderr.fileno(), F_SETPIPE_SZ, 1 << 20)
-        outcome = next(self._exchange([], [self.limits.import_seconds], during_import=True))
+        if self._cancelled:  # cancel() came while the child was being forked
+            self.stop()
+            return self._cancelled_outcome()
+        (outcome,) = self._exchange([], [self.limits.import_seconds], during_import=True)
         self._read_status()
         if outcome.status == "ok":
             return outcome
@@ -415,16 +418,17 @@ class ChildSession:
         return outcome
 
     def run(self, calls: Sequence[Call], deadline: float) -> Iterator[Outcome]:
-        """One outcome per call, in order. A group's requests are written at once and answered in
-        turn; after a call that killed the child (or cannot be trusted) the next one gets a fresh
-        child. Each call may take its own limit from the end of the one before; calls that would
-        start after `deadline` (the submission's time limit) are not run."""
+        """One outcome per call, in order. A group's requests are written at once and all of its
+        answers read before any is handed out, so that each call's time is counted from the
+        moment the one before it answered, however long the caller then takes to judge it. After
+        a call that killed the child (or cannot be trusted) the child is stopped and the next
+        call gets a fresh one. Calls that would start after `deadline` (the submission's time
+        limit) are not run."""
         done = 0
         while done < len(calls):
             if self._import_failure is None and self._process is None and not self._cancelled:
                 self.start()
-            failure = self._import_failure or (Outcome("not_run", message="not run: grading was cancelled")
-                                               if self._cancelled else None)
+            failure = self._import_failure or (self._cancelled_outcome() if self._cancelled else None)
             if failure is not None:
                 for _ in calls[done:]:
                     yield failure
@@ -433,38 +437,45 @@ class ChildSession:
             while end < len(calls) and calls[end].group == calls[done].group:
                 end += 1
             batch = calls[done:end]
-            stream = self._exchange([c.request for c in batch], [c.seconds for c in batch], deadline)
-            try:
-                for outcome in stream:
-                    done += 1
-                    yield outcome
-                    if outcome.status in RESTART_AFTER or outcome.status == "not_run":
-                        self.stop()  # the next call gets a fresh child
-                        break
-            finally:
-                stream.close()
+            outcomes = self._exchange([c.request for c in batch], [c.seconds for c in batch], deadline)
+            if outcomes[-1].status in RESTART_AFTER or outcomes[-1].status == "not_run":
+                self.stop()  # first: a hung child uses no CPU while the caller judges; the next call gets a fresh one
+            for outcome in outcomes:
+                done += 1
+                yield outcome
             if done < len(calls) and time.perf_counter() >= deadline:
                 for _ in calls[done:]:
                     yield self._not_run()
                 return
 
     def cancel(self) -> None:
-        """From another thread: end the child now and run nothing more (run() ends soon after)."""
+        """From another thread: end the child now and run nothing more. Only a signal (SIGTERM,
+        so that the sandbox's first process still kills everything the student started): the
+        thread running the calls sees the child end, stops it as usual and returns."""
         self._cancelled = True
         process = self._process
-        if process is not None:  # only a signal: the thread running the calls reaps it as usual
-            with contextlib.suppress(OSError):
-                os.kill(process.pid, signal.SIGKILL)
+        if process is None:
+            return
+        with contextlib.suppress(OSError):
+            if isinstance(process, zygote.ForkedProcess):
+                process.signal_now(signal.SIGTERM)
+            else:
+                process.send_signal(signal.SIGTERM)
+
+    @staticmethod
+    def _cancelled_outcome() -> Outcome:
+        return Outcome("not_run", message="not run: grading was cancelled")
 
     def _not_run(self) -> Outcome:
         return Outcome("not_run", message=(
             f"not run: the submission's time limit ({self.limits.submission_seconds:g} s) was reached"))
 
     def _exchange(self, requests: Sequence[bytes], limits: Sequence[float], deadline: float = math.inf, *,
-                  during_import: bool = False) -> Generator[Outcome, None, None]:
-        """Write `requests` (as the pipe takes them) and yield one outcome per entry of `limits`,
-        reading the student's output meanwhile. The import sends nothing and waits for one answer.
-        The generator ends early after an outcome that leaves the channel unusable."""
+                  during_import: bool = False) -> list[Outcome]:
+        """Write `requests` (as the pipe takes them) and read one answer per entry of `limits`,
+        with the student's output meanwhile; stop early after an outcome that leaves the channel
+        unusable. The import sends nothing and waits for one answer. Each call's limit counts
+        from the arrival of the answer before it (this loop reads without pause)."""
         process = self._process
         assert process is not None and process.stdout and process.stderr and process.stdin
         selector = selectors.DefaultSelector()
@@ -476,20 +487,20 @@ class ChildSession:
             os.set_blocking(requests_fd, False)
             selector.register(requests_fd, selectors.EVENT_WRITE)
         buffer = bytearray()
+        results: list[Outcome] = []
         try:
+            started = time.perf_counter()
             for index, seconds in enumerate(limits):
-                started = time.perf_counter()
                 if started >= deadline:
-                    yield self._not_run()
-                    return
+                    results.append(self._not_run())
+                    return results
                 limit = min(seconds, deadline - started)
                 call_deadline = started + limit
                 outcome: Outcome | None = None
                 while outcome is None:
                     payload = framing.take_frame(buffer)
                     if payload is not None:
-                        last = index == len(limits) - 1
-                        if last and buffer:
+                        if index == len(limits) - 1 and buffer:
                             outcome = Outcome("protocol",
                                               message="the process wrote unexpected data to the grader's channel")
                         else:
@@ -525,9 +536,11 @@ class ChildSession:
                             outcome = self._died(during_import, time.perf_counter() - started)
                             break
                         buffer += data
-                yield outcome
+                results.append(outcome)
                 if outcome.status in RESTART_AFTER:
-                    return
+                    return results
+                started = time.perf_counter()  # the child took the next request as it sent this answer
+            return results
         finally:
             selector.close()
 

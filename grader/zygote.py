@@ -93,6 +93,7 @@ class ForkedProcess:
         self.args = f"zygote child {pid}"
         self.returncode: int | None = None
         self._pidfd = pidfd
+        self._pidfd_lock = threading.Lock()  # signal_now() may come from another thread
         self._exit_fd: int | None = exit_fd
         # These live as long as the process: runner.ChildSession.stop() closes them.
         self.stdin = open(stdin, "wb", buffering=0)  # noqa: SIM115
@@ -119,9 +120,10 @@ class ForkedProcess:
             self.returncode = -signal.SIGKILL
         os.close(fd)
         self._exit_fd = None
-        if self._pidfd is not None:
-            os.close(self._pidfd)
-            self._pidfd = None
+        with self._pidfd_lock:
+            if self._pidfd is not None:
+                os.close(self._pidfd)
+                self._pidfd = None
 
     def poll(self) -> int | None:
         self._collect(0)
@@ -147,13 +149,21 @@ class ForkedProcess:
     def kill(self) -> None:
         self.send_signal(signal.SIGKILL)
 
+    def signal_now(self, number: int) -> None:
+        """Signal the process from any thread, through its pidfd only (never a pid that may have
+        been reused); nothing else of this object is touched."""
+        with self._pidfd_lock:
+            if self._pidfd is not None:
+                signal.pidfd_send_signal(self._pidfd, number)
+
     def close(self) -> None:
         """Forget the process (after wait): the fds that remain."""
-        for fd in (self._exit_fd, self._pidfd):
-            if fd is not None:
-                with contextlib.suppress(OSError):
-                    os.close(fd)
-        self._exit_fd = self._pidfd = None
+        with self._pidfd_lock:
+            for fd in (self._exit_fd, self._pidfd):
+                if fd is not None:
+                    with contextlib.suppress(OSError):
+                        os.close(fd)
+            self._exit_fd = self._pidfd = None
 
 
 class Zygote:

@@ -411,3 +411,33 @@ def test_raw_answers_are_decoded_later(tmp_path: Path) -> None:
         (raw,) = session.run([Call("ramp", pack_call("ramp", [4]), 5.0)], time.perf_counter() + 30)
     assert raw.ok and raw.value is None and raw.payload is not None
     assert np.array_equal(raw.decoded().value, [0.0, 1.0, 2.0, 3.0])
+
+
+def test_answers_a_child_forges_never_crash_the_grader():
+    """Student-controlled bytes that numpy or Python reject in ways other than WireError (a
+    dtype of 3 bytes, a tuple holding a list as a dict key) are an unreadable answer."""
+    forged = [
+        ({"op": "result", "value": {"$array": 0}}, [["<f3", [1], 3]], b"\0\0\0"),
+        ({"op": "result", "value": {"$dict": [[{"$tuple": [[1]]}, 1]]}}, [], b""),
+        ({"op": "result", "value": {"$array": 0}}, [["<b2", [1], 2]], b"\0\0"),
+    ]
+    for body, arrays, data in forged:
+        header = json.dumps({"body": body, "arrays": arrays})
+        with pytest.raises(wire.WireError):
+            wire.unpack(wire.JSON_HEADER.pack(len(header)) + header.encode() + data)
+
+
+def test_a_slow_judge_does_not_lengthen_the_next_calls_limit(tmp_path: Path) -> None:
+    """The calls of a group run back to back in the child: each one's limit counts from the
+    previous answer, not from when the grader, busy judging, asks for the next outcome."""
+    source = tmp_path / "timed.py"
+    source.write_text("import time\ndef quick():\n    return 1\ndef slow(seconds):\n    time.sleep(seconds)\n"
+                      "    return 2\n")
+    calls = [Call("quick", pack_call("quick", []), 1.0), Call("slow", pack_call("slow", [1.6]), 1.0),
+             Call("slow", pack_call("slow", [0.2]), 1.0)]
+    seen = []
+    with ChildSession(source, "timed", Limits(call_seconds=1)) as session:
+        for outcome in session.run(calls, time.perf_counter() + 60):
+            seen.append(outcome.status)
+            time.sleep(1.0)  # judging that takes a second
+    assert seen == ["ok", "timeout", "ok"]
