@@ -113,13 +113,20 @@ def unpack(payload: bytes) -> dict[str, Any]:
     except FrameError as error:
         raise WireError(str(error)) from None
     specs, body = header["arrays"], header["body"]
-    blobs: list[np.ndarray] = []
-    offset = end
-    for spec in specs:
-        array = _array(payload, offset, spec)
-        blobs.append(array)
-        offset += array.nbytes
-    return {key: _decode(value, blobs, 0) for key, value in body.items()}
+    try:
+        blobs: list[np.ndarray] = []
+        offset = end
+        for spec in specs:
+            array = _array(payload, offset, spec)
+            blobs.append(array)
+            offset += array.nbytes
+        return {key: _decode(value, blobs, 0) for key, value in body.items()}
+    except (TypeError, ValueError, OverflowError, MemoryError, RecursionError) as error:
+        # Bytes a child wrote may be anything: whatever numpy or Python makes of them, the
+        # answer is unreadable (e.g. dtype "<f3", or a tuple holding a list as a dict key).
+        if isinstance(error, WireError):
+            raise
+        raise WireError(f"malformed message ({type(error).__name__})") from None
 
 
 _DTYPE = re.compile(r"[<>|=][biuf][1-9][0-9]?")
