@@ -32,7 +32,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, cast
 
-from grader import paths
+from grader import __version__, paths
 from grader.errors import GraderError
 from grader.runner import Call, ChildSession, Outcome
 from grader.submission import locate
@@ -41,7 +41,12 @@ if TYPE_CHECKING:
     from grader.rubric import Limits, LoadedRubric, Rubric
 
 log = logging.getLogger("grader.prefetch")
-FORMAT = 1
+FORMAT = f"2/{__version__}"  # a plan written by another version of the grader is not read
+# Prefetched outcomes that are not trusted: those a time limit may have caused (the child ran
+# while the grader was busy loading: it competed for the CPU), an import that failed (perhaps
+# its time limit too), and an answer that cannot be read (the ordinary run would have given the
+# next calls a fresh child). Any of them and the submission is graded the ordinary way.
+_UNTRUSTED = ("timeout", "not_run", "import_failed", "protocol")
 
 
 @dataclass(frozen=True)
@@ -132,7 +137,11 @@ class Prefetch:
         self.outcomes: list[Outcome] = []
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="numgrader-prefetch", daemon=True)
-        self._thread.start()
+        try:
+            self._thread.start()
+        except BaseException:
+            self.session.close()
+            raise
 
     def _run(self) -> None:
         try:
@@ -156,6 +165,11 @@ class Prefetch:
             log.warning("numgrader: prefetching failed (%s); grading the ordinary way", self._error)
             self.close()
             return False
+        self.outcomes = [outcome.decoded() for outcome in self.outcomes]
+        if not usable(self.first, self.outcomes):
+            log.info("numgrader: a prefetched call timed out or sent what cannot be read; grading the ordinary way")
+            self.close()
+            return False
         return True
 
     def close(self) -> None:
@@ -164,6 +178,11 @@ class Prefetch:
             self.session.cancel()
             self._thread.join()
         self.session.close()
+
+
+def usable(first: Outcome, outcomes: list[Outcome]) -> bool:
+    """Whether decoded prefetched outcomes can stand for the ordinary run's (see _UNTRUSTED)."""
+    return first.ok and not any(o.status in _UNTRUSTED for o in outcomes)
 
 
 def start(rubric_path: Path, submission: Path) -> Prefetch | None:
@@ -179,6 +198,6 @@ def start(rubric_path: Path, submission: Path) -> Prefetch | None:
         return None  # a notebook is converted first: the ordinary path
     try:
         return Prefetch(plan, path)
-    except (OSError, RuntimeError) as error:
-        log.warning("numgrader: cannot prefetch (%s)", error)
+    except Exception as error:  # e.g. a plan whose limits this grader cannot use: grade the ordinary way
+        log.warning("numgrader: cannot prefetch (%s: %s)", type(error).__name__, error)
         return None

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from grader import cli, paths, prefetch, sandbox
+from grader import cli, paths, prefetch, sandbox, wire
 from grader.assignment import Assignment, load_assignment
 from grader.grading import Report, execution_order, grade, planned_calls, to_results
 from grader.rubric import Limits
-from grader.runner import Call, pack_call
+from grader.runner import Call, Outcome, pack_call
 
 from .conftest import ROOT
 
@@ -160,11 +160,46 @@ def test_closing_a_prefetch_stops_its_child_at_once(tmp_path: Path) -> None:
     calls = (Call("hang", pack_call("hang", []), 50.0), Call("hang", pack_call("hang", []), 50.0))
     plan = prefetch.Plan("slow.py", "slow", Limits(call_seconds=50).model_dump(), calls, {})
     early = prefetch.Prefetch(plan, source)
-    time.sleep(0.5)
+    waited = time.perf_counter()
+    while early.first.status == "not_run" and time.perf_counter() - waited < 30:  # until imported
+        time.sleep(0.05)
+    assert early.first.ok
+    time.sleep(0.2)  # the first call has started
     started = time.perf_counter()
     early.close()
     assert time.perf_counter() - started < 5
-    assert [o.status for o in early.outcomes] in ([], ["crashed", "not_run"])
+    assert early._error is None and not early._thread.is_alive()
+    assert [o.status for o in early.outcomes] in (["crashed", "not_run"], ["exited", "not_run"])
+
+
+def test_a_prefetched_time_out_is_run_again(used: list[bool]) -> None:
+    """A prefetched call that hit its time limit may have lost the CPU to the grader's own start:
+    the submission is graded the ordinary way instead."""
+    hostile_rubric = ROOT / "tests" / "hostile" / "rubrics" / "hostile.yaml"
+    hostile = load_assignment(hostile_rubric)
+    prefetch.save(hostile_rubric, plan_of(hostile))
+    submission = ROOT / "tests" / "hostile" / "submissions" / "cpu_loop_call.py"
+    early = prefetch.start(hostile_rubric, submission)
+    assert early is not None
+    try:
+        report = grade(hostile, submission, early=early)
+    finally:
+        early.close()
+    assert used == [False]
+    assert [c.outcome.status for c in report.checks] == ["ok", "timeout", "ok"]
+
+
+def test_prefetched_outcomes_that_cannot_stand_for_the_ordinary_run() -> None:
+    ready = Outcome("ok")
+    fine = [Outcome("ok", value=1), Outcome("exception", message="raised ValueError")]
+    assert prefetch.usable(ready, fine)
+    header = json.dumps({"body": {"op": "result", "value": {"$array": 0}}, "arrays": [["<f3", [1], 3]]})
+    unreadable = Outcome("ok", payload=wire.JSON_HEADER.pack(len(header)) + header.encode() + b"\0\0\0")
+    assert unreadable.decoded().status == "protocol"
+    assert not prefetch.usable(ready, [*fine, unreadable.decoded()])
+    for status in ("timeout", "not_run", "import_failed"):
+        assert not prefetch.usable(ready, [*fine, Outcome(status)])  # type: ignore[arg-type]
+    assert not prefetch.usable(Outcome("import_failed", message="exceeded the time limit"), fine)
 
 
 def test_the_rubric_data_a_plan_keeps_loads_the_same_assignment(hw2: Assignment, tmp_path: Path) -> None:
