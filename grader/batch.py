@@ -184,7 +184,10 @@ def run_local(tasks: list[Task], spec: AssignmentSpec, assignment: Assignment, *
                 executor.shutdown(wait=True, cancel_futures=True)
                 executor = None
                 alone = None
-                if len(broken) == 1:  # the only one in flight: it is the one that kills the worker
+                # The only one in flight is the one that killed the worker. With two per worker in
+                # flight that is rare at first: the suspects are re-run one at a time, and the one
+                # that kills a worker alone is found then.
+                if len(broken) == 1:
                     on_done(failure(broken[0], "the grader's worker process died while grading this submission "
                                     "(it crashed the grader, or ran it out of memory); it is retried by the next run",
                                     final=False))

@@ -108,17 +108,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    words = sys.argv[1:] if argv is None else argv
-    command = next((w for w in words if not w.startswith("-")), None)
-    if command == "grade":
-        # The grader's own arrays are small: one BLAS thread, not a pool of them that spins
-        # beside the student's child for the few milliseconds of each product (~35 ms a run).
-        for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-            os.environ.setdefault(name, "1")
-        from grader import zygote
-
-        zygote.start_shared()  # the warm worker's own start (an interpreter, numpy) begins first
-    args = build_parser(command).parse_args(argv)
+    args = build_parser(_command(sys.argv[1:] if argv is None else argv)).parse_args(argv)
     try:
         return int(args.run(args))
     except GraderError as error:
@@ -138,14 +128,30 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
+def _command(words: list[str]) -> str | None:
+    return next((w for w in words if not w.startswith("-")), None)
+
+
 def entry() -> NoReturn:
     """The `grader` console script: main(), then a quick exit.
+
+    For `grade`, two things first. The grader's own arrays are small: one BLAS thread, not a
+    pool of them that spins beside the student's child for the few milliseconds of each
+    product (~35 ms a run). And the warm worker (an interpreter, numpy) starts booting before
+    anything else is imported.
 
     Tearing down the interpreter (numpy's and pydantic's modules, one by one) took ~40 ms of
     a ~0.3 s `grader grade`, after everything was done: results written and closed, the child
     gone. So exit handlers run and the streams are flushed, then the process ends without
     the teardown. With threads still running (none should be), exit the ordinary way instead.
     """
+    if _command(sys.argv[1:]) == "grade":
+        for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ.setdefault(name, "1")
+        from grader import zygote
+
+        with contextlib.suppress(OSError):  # if it cannot start now, `grade` tries again (or spawns)
+            zygote.start_shared()
     code = main()
     if threading.active_count() > 1:
         sys.exit(code)
