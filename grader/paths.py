@@ -6,6 +6,7 @@ Standard library only: `grader grade` resolves these before it imports anything 
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 from grader.errors import GraderError
@@ -49,16 +50,20 @@ def cache_folder() -> Path | None:
     """The grader's private cache, created owner-only; None when there is none to trust.
 
     What it holds is written and read by the grader's own user only: a folder that someone
-    else owns, or that others may read or write, is not used. The sandbox hides it from
+    else owns, or that others may read or write, is not used; nor one whose parent others may
+    write without the sticky bit (they could swap the folder). The sandbox hides it from
     submissions (sandbox.hidden_paths)."""
     folder = cache_location()
     if folder is None:
         return None
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        info = folder.stat()
+        info = os.lstat(folder)
+        parent = os.stat(folder.resolve().parent)
     except OSError:
         return None
-    if info.st_uid != os.geteuid() or info.st_mode & 0o077:
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid() or info.st_mode & 0o077:
+        return None
+    if parent.st_mode & 0o022 and not parent.st_mode & stat.S_ISVTX:
         return None
     return folder

@@ -150,6 +150,13 @@ def test_no_plan_for_a_notebook_or_from_an_unsafe_cache(hw2: Assignment, tmp_pat
     assert paths.cache_folder() is None
     prefetch.save(RUBRIC, plan_of(hw2))
     assert list(shared.iterdir()) == [] and prefetch.load(RUBRIC) is None
+    swappable = tmp_path / "open"  # others may write here, and no sticky bit: they could swap the cache
+    swappable.mkdir()
+    swappable.chmod(0o777)
+    monkeypatch.setenv("NUMGRADER_CACHE", str(swappable / "cache"))
+    assert paths.cache_folder() is None
+    swappable.chmod(0o777 | 0o1000)  # as /tmp: sticky
+    assert paths.cache_folder() == swappable / "cache"
     monkeypatch.setenv("NUMGRADER_CACHE", "off")
     assert paths.cache_folder() is None
 
