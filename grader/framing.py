@@ -30,8 +30,10 @@ def read_json(payload: bytes) -> tuple[dict[str, Any], int]:
         if end > len(payload):
             raise FrameError("malformed message: truncated")
         header = json.loads(payload[JSON_HEADER.size:end].decode("utf-8"))
-    except (struct.error, UnicodeDecodeError, json.JSONDecodeError) as error:
+    except (struct.error, ValueError) as error:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
         raise FrameError(f"malformed message: {error}") from None
+    except (RecursionError, MemoryError) as error:  # e.g. 100,000 nested "[": the child's bytes are anything
+        raise FrameError(f"malformed message ({type(error).__name__})") from None
     if type(header) is not dict or type(header.get("body")) is not dict or type(header.get("arrays")) is not list:
         raise FrameError("malformed message")
     return header, end

@@ -131,7 +131,8 @@ def grade(assignment: Assignment, submission: Path, on_check: Callable[[Report],
 
     A notebook is converted to a module first (grader.notebook); messages that name a line
     of that module are mapped back to the notebook's cell and line. `on_check` is called
-    after each check (a supervisor keeps a fallback result up to date with it). `early`: the
+    after each check is judged (a supervisor keeps a fallback result up to date with it;
+    checks are judged a visibility group at a time, once all of its answers are in). `early`: the
     same calls already started from a saved plan (prefetch.py); used only when they are
     exactly the calls prepared here.
     """

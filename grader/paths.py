@@ -50,9 +50,10 @@ def cache_folder() -> Path | None:
     """The grader's private cache, created owner-only; None when there is none to trust.
 
     What it holds is written and read by the grader's own user only: a folder that someone
-    else owns, or that others may read or write, is not used; nor one whose parent others may
-    write without the sticky bit (they could swap the folder). The sandbox hides it from
-    submissions (sandbox.hidden_paths)."""
+    else owns, or that others may read or write, is not used; nor one whose parent another
+    user owns, or others may write without the sticky bit (they could swap the folder). The
+    folders above the parent are not checked. The sandbox hides it from submissions
+    (sandbox.hidden_paths)."""
     folder = cache_location()
     if folder is None:
         return None
@@ -64,6 +65,6 @@ def cache_folder() -> Path | None:
         return None
     if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid() or info.st_mode & 0o077:
         return None
-    if parent.st_mode & 0o022 and not parent.st_mode & stat.S_ISVTX:
+    if parent.st_uid not in (0, os.geteuid()) or (parent.st_mode & 0o022 and not parent.st_mode & stat.S_ISVTX):
         return None
     return folder

@@ -131,8 +131,9 @@ class Prefetch:
         # The limits the plan was saved with; grade() checks them against the rubric's before
         # any of this is used. Only their fields are read (runner.py, sandbox.py).
         limits = cast("Limits", SimpleNamespace(**plan.limits))
+        seconds = float(limits.submission_seconds)  # before the session: nothing to clean up if it is missing
         self.session = ChildSession(submission, plan.module, limits, decode=False)
-        self.deadline = time.perf_counter() + limits.submission_seconds
+        self.deadline = time.perf_counter() + seconds
         self.first = Outcome("not_run")
         self.outcomes: list[Outcome] = []
         self._error: BaseException | None = None

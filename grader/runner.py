@@ -302,6 +302,9 @@ class ChildSession:
         self._read_status()
         if outcome.status == "ok":
             return outcome
+        if self._cancelled:  # the child died of cancel(): not the submission's failure
+            self.stop()
+            return self._cancelled_outcome()
         self.stop()
         failure = Outcome("import_failed", message=outcome.message)
         self._import_failure = failure
@@ -456,11 +459,14 @@ class ChildSession:
         process = self._process
         if process is None:
             return
+        # As stop(): a sandboxed child's first process turns SIGTERM into killing everything;
+        # without the sandbox the signal would reach the student's code, which may ignore it.
+        number = signal.SIGTERM if self._status_fd is not None else signal.SIGKILL
         with contextlib.suppress(OSError):
             if isinstance(process, zygote.ForkedProcess):
-                process.signal_now(signal.SIGTERM)
+                process.signal_now(number)
             else:
-                process.send_signal(signal.SIGTERM)
+                process.send_signal(number)
 
     @staticmethod
     def _cancelled_outcome() -> Outcome:
@@ -488,8 +494,9 @@ class ChildSession:
             selector.register(requests_fd, selectors.EVENT_WRITE)
         buffer = bytearray()
         results: list[Outcome] = []
+        arrived = time.perf_counter()
         try:
-            started = time.perf_counter()
+            started = arrived
             for index, seconds in enumerate(limits):
                 if started >= deadline:
                     results.append(self._not_run())
@@ -500,11 +507,12 @@ class ChildSession:
                 while outcome is None:
                     payload = framing.take_frame(buffer)
                     if payload is not None:
+                        arrived = time.perf_counter()
                         if index == len(limits) - 1 and buffer:
                             outcome = Outcome("protocol",
                                               message="the process wrote unexpected data to the grader's channel")
                         else:
-                            outcome = self._answer(payload, time.perf_counter() - started, during_import)
+                            outcome = self._answer(payload, arrived - started, during_import)
                         break
                     length = framing.announced_length(buffer)
                     if length is not None and length > self.message_limit + (1 << 16):
@@ -539,7 +547,7 @@ class ChildSession:
                 results.append(outcome)
                 if outcome.status in RESTART_AFTER:
                     return results
-                started = time.perf_counter()  # the child took the next request as it sent this answer
+                started = arrived  # the child took the next request as it sent this answer (decoding it is ours)
             return results
         finally:
             selector.close()

@@ -441,3 +441,25 @@ def test_a_slow_judge_does_not_lengthen_the_next_calls_limit(tmp_path: Path) -> 
             seen.append(outcome.status)
             time.sleep(1.0)  # judging that takes a second
     assert seen == ["ok", "timeout", "ok"]
+
+
+def test_a_deeply_nested_answer_is_unreadable_not_a_crash(tmp_path: Path) -> None:
+    """json.loads raises RecursionError on 100,000 nested brackets: the child's answer is
+    unreadable (a fresh child for the next call), never an exception in the grader."""
+    source = tmp_path / "nested.py"
+    source.write_text(
+        "import json, os, struct\n"
+        "def deep():\n"
+        "    text = ('{\"body\": {\"op\": \"result\", \"value\": ' + '[' * 100000 + ']' * 100000"
+        " + '}, \"arrays\": []}').encode()\n"
+        "    payload = struct.pack('>I', len(text)) + text\n"
+        "    os.write(1, struct.pack('>Q', len(payload)) + payload)\n"
+        "    import time; time.sleep(30)\n"
+        "def fine():\n"
+        "    return 7\n")
+    for decode in (True, False):
+        calls = [Call("deep", pack_call("deep", []), 5.0), Call("fine", pack_call("fine", []), 5.0)]
+        with ChildSession(source, "nested", Limits(call_seconds=5), decode=decode) as session:
+            deep, fine = session.run(calls, time.perf_counter() + 60)
+        assert deep.status == "protocol" and "malformed message" in deep.message
+        assert fine.decoded().value == 7

@@ -176,7 +176,31 @@ def test_closing_a_prefetch_stops_its_child_at_once(tmp_path: Path) -> None:
     early.close()
     assert time.perf_counter() - started < 5
     assert early._error is None and not early._thread.is_alive()
-    assert [o.status for o in early.outcomes] in (["crashed", "not_run"], ["exited", "not_run"])
+    # the call was killed (or, had the thread not reached it yet, never started)
+    assert [o.status for o in early.outcomes] in (["crashed", "not_run"], ["exited", "not_run"],
+                                                   ["not_run", "not_run"])
+
+
+def test_closing_a_prefetch_without_the_sandbox_ignores_a_student_ignoring_sigterm(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NUMGRADER_SANDBOX", "off")
+    sandbox.host.cache_clear()
+    try:
+        source = tmp_path / "stubborn.py"
+        source.write_text("import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+                          "def hang():\n    time.sleep(60)\n")
+        calls = (Call("hang", pack_call("hang", []), 50.0),)
+        plan = prefetch.Plan("stubborn.py", "stubborn", Limits(call_seconds=50).model_dump(), calls, {})
+        early = prefetch.Prefetch(plan, source)
+        waited = time.perf_counter()
+        while early.first.status == "not_run" and time.perf_counter() - waited < 30:
+            time.sleep(0.05)
+        time.sleep(0.2)
+        started = time.perf_counter()
+        early.close()
+        assert time.perf_counter() - started < 5
+    finally:
+        sandbox.host.cache_clear()
 
 
 def test_a_prefetched_time_out_is_run_again(used: list[bool]) -> None:
