@@ -6,8 +6,9 @@ SOURCE is a folder of submissions, a zip of one, or a Gradescope export (batch_s
 Each submission is graded by `grader.grading.grade`, isolated exactly as `grader grade`
 isolates it; the parallelism is over submissions:
 
-- locally, a process pool (`--pool process`, the default): each worker process loads the
-  assignment once and drives one student child process at a time. A worker that dies
+- locally, a process pool (`--pool process`, the default): each worker process (forked from
+  the batch once it has loaded the assignment, where that is safe; see worker_context) drives
+  one student child process at a time. A worker that dies
   (the grader crashed on a submission) costs only that submission: the tasks it might
   have been running are re-run one by one, and the one that kills a worker alone becomes
   an error row. `--pool thread` drives the child processes from threads of this process.
@@ -111,6 +112,24 @@ def _stop_workers(executor: Executor, workers: list[Any]) -> None:
     executor.shutdown(wait=False, cancel_futures=True)
 
 
+def worker_context() -> Any:
+    """How worker processes start: forked from this process when that is safe, else spawned.
+
+    A forked worker inherits the loaded assignment and the imported grader: the first result
+    comes ~0.4 s sooner than from a spawned one, which starts an interpreter and loads it all
+    again. Safe on Linux while this process runs no other thread (a fork copies only the
+    calling one); this process has no warm worker or student child of its own to share, and
+    init_worker forgets any it inherited. Elsewhere, or with threads running, workers spawn.
+    """
+    import multiprocessing
+    import threading
+
+    if (sys.platform == "linux" and threading.active_count() == 1
+            and "fork" in multiprocessing.get_all_start_methods()):
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
+
+
 def run_local(tasks: list[Task], spec: AssignmentSpec, assignment: Assignment, *, jobs: int, pool: str,
               on_done: Callable[[Done], None], tick: Callable[[], None]) -> None:
     """Grade `tasks` with at most `jobs` at a time; every task ends in exactly one on_done."""
@@ -141,7 +160,10 @@ def run_local(tasks: list[Task], spec: AssignmentSpec, assignment: Assignment, *
     def start() -> Executor:
         if pool == "thread":
             return ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="grade")
-        return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
+        context = worker_context()
+        if context.get_start_method() == "fork":
+            remember(assignment, spec)  # the workers inherit it: none loads the assignment again
+        return ProcessPoolExecutor(max_workers=jobs, mp_context=context,
                                    initializer=init_worker, initargs=(spec, os.getpid()))
 
     try:

@@ -211,7 +211,8 @@ def _watch_parent(parent: int) -> None:
 
 
 def init_worker(spec: AssignmentSpec, parent: int) -> None:
-    """Process-pool initializer: signals, one BLAS thread, the assignment loaded up front."""
+    """Process-pool initializer: signals, one BLAS thread, the assignment loaded up front (or
+    inherited, in a worker forked from the batch)."""
     global _spec
     _spec = spec
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the batch decides what a Ctrl-C stops
@@ -220,9 +221,11 @@ def init_worker(spec: AssignmentSpec, parent: int) -> None:
         os.environ.setdefault(name, "1")
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="watch-parent").start()
     # A warm worker (a fresh interpreter that imported numpy, never the reference) forks each
-    # student's child: started before the assignment is loaded, so it boots meanwhile.
+    # student's child: started before the assignment is loaded, so it boots meanwhile. A
+    # worker forked from the batch first forgets any warm worker the batch had.
     from grader import zygote
 
+    zygote.forget_inherited()
     zygote.start_shared()
     with contextlib.suppress(Exception):  # a failure is reported by the first task instead
         assignment_for(spec)

@@ -145,9 +145,11 @@ def entry() -> NoReturn:
     gone. So exit handlers run and the streams are flushed, then the process ends without
     the teardown. With threads still running (none should be), exit the ordinary way instead.
     """
-    if _command(sys.argv[1:]) == "grade":
+    command = _command(sys.argv[1:])
+    if command in ("grade", "batch"):  # (a batch's workers are forked from it: one BLAS thread there too)
         for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ.setdefault(name, "1")
+    if command == "grade":
         from grader import zygote
 
         with contextlib.suppress(OSError):  # if it cannot start now, `grade` tries again (or spawns)

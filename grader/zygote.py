@@ -286,6 +286,17 @@ def stop_shared() -> None:
         zygote.close()
 
 
+def forget_inherited() -> None:
+    """In a process forked from one that had a shared zygote: drop it without stopping it (it
+    serves the parent; our copy of its socket is closed, the parent's stays open)."""
+    global _shared, _wanted
+    zygote, _shared, _wanted = _shared, None, False
+    if zygote is not None:
+        with contextlib.suppress(OSError):
+            zygote._socket.close()
+        zygote._ready = False
+
+
 def shared() -> Zygote | None:
     """The shared zygote, if this process wants one (a dead one is replaced by a fresh one)."""
     if not _wanted:

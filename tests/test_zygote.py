@@ -171,3 +171,47 @@ def test_without_a_zygote_sessions_spawn(hostile: Assignment, monkeypatch: pytes
     assert zygote.shared() is None
     assert grade(hostile, SUBMISSIONS / "correct.py").score == 2
     assert forks == []
+
+
+def test_a_forked_batch_worker_gets_a_warm_worker_of_its_own(hostile: Assignment, _warm: zygote.Zygote) -> None:
+    """Batch workers are forked from the batch (batch.worker_context): one that inherited the
+    batch's warm worker forgets it and starts its own; the batch's keeps serving the batch."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the forked "worker"
+        code = 1
+        try:
+            zygote.forget_inherited()
+            mine = zygote.start_shared()
+            with ChildSession(SUBMISSIONS / "correct.py", "hostile", hostile.rubric.limits) as session:
+                ok = session.call("add", [2, 3], 10).value == 5
+            os.write(write, f"{mine.pid} {ok}".encode())
+            zygote.stop_shared()
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write)
+    theirs, ok = os.read(read, 100).decode().split()
+    os.close(read)
+    assert os.waitpid(pid, 0)[1] == 0
+    assert ok == "True" and int(theirs) != _warm.pid
+    assert _warm.alive
+    with ChildSession(SUBMISSIONS / "correct.py", "hostile", hostile.rubric.limits) as session:
+        assert session.call("add", [1, 1], 10).value == 2  # the batch's own warm worker still answers
+
+
+def test_batch_workers_fork_only_from_a_single_threaded_batch() -> None:
+    import threading
+
+    from grader.batch import worker_context
+
+    alone = sys.platform == "linux" and threading.active_count() == 1  # (an earlier test may have left a thread)
+    assert worker_context().get_start_method() == ("fork" if alone else "spawn")
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert worker_context().get_start_method() == "spawn"
+    finally:
+        stop.set()
+        other.join()
