@@ -223,10 +223,15 @@ def init_worker(spec: AssignmentSpec, parent: int) -> None:
     # A warm worker (a fresh interpreter that imported numpy, never the reference) forks each
     # student's child: started before the assignment is loaded, so it boots meanwhile. A
     # worker forked from the batch first forgets any warm worker the batch had.
+    from multiprocessing import util
+
     from grader import zygote
 
     zygote.forget_inherited()
     zygote.start_shared()
+    # A forked worker ends with os._exit, without atexit: stop the warm worker (and wait for
+    # it, so its CPU is this worker's) from multiprocessing's own exit hook, which both run.
+    util.Finalize(None, zygote.stop_shared, exitpriority=10)
     with contextlib.suppress(Exception):  # a failure is reported by the first task instead
         assignment_for(spec)
 
