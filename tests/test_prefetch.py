@@ -63,15 +63,20 @@ def used(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[bool]]:
     yield answers
 
 
+def grade_prefetched(assignment: Assignment, rubric: Path, submission: Path) -> Report:
+    """grade() with the calls prefetched from the rubric's saved plan, as `grader grade` does."""
+    early = prefetch.start(rubric, submission)
+    assert early is not None
+    try:
+        return grade(assignment, submission, early=early)
+    finally:
+        early.close()
+
+
 @pytest.mark.parametrize("example", sorted(EXAMPLES.glob("*.py")), ids=lambda p: p.stem)
 def test_a_prefetched_grade_is_the_ordinary_grade(hw2: Assignment, example: Path, used: list[bool]) -> None:
     prefetch.save(RUBRIC, plan_of(hw2))
-    early = prefetch.start(RUBRIC, example)
-    assert early is not None
-    try:
-        fast = grade(hw2, example, early=early)
-    finally:
-        early.close()
+    fast = grade_prefetched(hw2, RUBRIC, example)
     assert used == [True]
     assert comparable(fast) == comparable(grade(hw2, example))
 
@@ -127,12 +132,7 @@ def test_a_plan_that_differs_from_the_cases_is_not_used(hw2: Assignment, cache: 
         data["limits"]["memory_mb"] *= 2
     path.write_text(json.dumps(data))
     submission = EXAMPLES / "correct.py"
-    early = prefetch.start(RUBRIC, submission)
-    assert early is not None
-    try:
-        report = grade(hw2, submission, early=early)
-    finally:
-        early.close()
+    report = grade_prefetched(hw2, RUBRIC, submission)
     assert used == [False]
     assert report.score == pytest.approx(6.5) and comparable(report) == comparable(grade(hw2, submission))
 
@@ -210,12 +210,7 @@ def test_a_prefetched_time_out_is_run_again(used: list[bool]) -> None:
     hostile = load_assignment(hostile_rubric)
     prefetch.save(hostile_rubric, plan_of(hostile))
     submission = ROOT / "tests" / "hostile" / "submissions" / "cpu_loop_call.py"
-    early = prefetch.start(hostile_rubric, submission)
-    assert early is not None
-    try:
-        report = grade(hostile, submission, early=early)
-    finally:
-        early.close()
+    report = grade_prefetched(hostile, hostile_rubric, submission)
     assert used == [False]
     assert [c.outcome.status for c in report.checks] == ["ok", "timeout", "ok"]
 
