@@ -89,8 +89,12 @@ class Outcome:
         try:
             value = wire.unpack(self.payload).get("value")
         except wire.WireError as error:
-            return Outcome("protocol", message=f"the answer could not be read: {error}", seconds=self.seconds)
+            return _unreadable(error, self.seconds)
         return Outcome("ok", value=value, seconds=self.seconds)
+
+
+def _unreadable(error: Exception, seconds: float) -> Outcome:
+    return Outcome("protocol", message=f"the answer could not be read: {error}", seconds=seconds)
 
 
 @dataclass(frozen=True)
@@ -571,12 +575,12 @@ class ChildSession:
             try:
                 message = wire.unpack(payload)
             except wire.WireError as error:
-                return Outcome("protocol", message=f"the answer could not be read: {error}", seconds=seconds)
+                return _unreadable(error, seconds)
         else:  # read only what the answer says; its value is decoded later (Outcome.decoded)
             try:
                 message = framing.read_json(payload)[0]["body"]
             except framing.FrameError as error:
-                return Outcome("protocol", message=f"the answer could not be read: {error}", seconds=seconds)
+                return _unreadable(error, seconds)
             if message.get("op") == "result":
                 return Outcome("ok", seconds=seconds, payload=payload)
         op = message.get("op")

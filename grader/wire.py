@@ -121,11 +121,11 @@ def unpack(payload: bytes) -> dict[str, Any]:
             blobs.append(array)
             offset += array.nbytes
         return {key: _decode(value, blobs, 0) for key, value in body.items()}
+    except WireError:
+        raise
     except (TypeError, ValueError, OverflowError, MemoryError, RecursionError) as error:
         # Bytes a child wrote may be anything: whatever numpy or Python makes of them, the
         # answer is unreadable (e.g. dtype "<f3", or a tuple holding a list as a dict key).
-        if isinstance(error, WireError):
-            raise
         raise WireError(f"malformed message ({type(error).__name__})") from None
 
 

@@ -294,7 +294,6 @@ def forget_inherited() -> None:
     if zygote is not None:
         with contextlib.suppress(OSError):
             zygote._socket.close()
-        zygote._ready = False
 
 
 def shared() -> Zygote | None:
