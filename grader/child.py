@@ -39,6 +39,8 @@ import traceback
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from grader import uid_guard  # standard library only
+
 if TYPE_CHECKING:
     from grader import wire
 
@@ -333,18 +335,12 @@ def _wait_for(student: int, init: int, state: dict[str, Any], status_fd: int, pl
 
 
 def _kill_leftovers(plan: dict[str, Any]) -> None:
-    """Without a pid namespace: kill every process of the session's uid (as root), or every
+    """Without a pid namespace: kill every process of the session's uid (as root, and only a uid
+    uid_guard proves to be a leased sandbox uid: never root's, never a real account's), and every
     descendant (P0 is their subreaper), then reap them all."""
-    uid = plan.get("uid")
-    if uid is not None and os.geteuid() == 0:
-        helper = os.fork()
-        if helper == 0:
-            try:
-                os.setresuid(uid, uid, uid)
-                os.kill(-1, signal.SIGKILL)
-            finally:
-                os._exit(0)
-        os.waitpid(helper, 0)
+    uid, uid_range = plan.get("uid"), plan.get("uid_range")
+    if uid is not None and uid_range and os.geteuid() == 0:
+        uid_guard.kill_all_of(uid, *uid_range)
     deadline = time.monotonic() + 5.0
     me = os.getpid()
     while time.monotonic() < deadline:

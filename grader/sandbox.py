@@ -35,7 +35,6 @@ import logging
 import math
 import os
 import platform
-import signal
 import struct
 import sys
 import sysconfig
@@ -46,6 +45,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from grader.paths import cache_location
+from grader.uid_guard import UID_BASE, UID_SLOTS, kill_all_of
 
 if TYPE_CHECKING:  # only its fields are read: a plan can be made before pydantic is imported
     from grader.rubric import Limits
@@ -53,8 +53,6 @@ if TYPE_CHECKING:  # only its fields are read: a plan can be made before pydanti
 log = logging.getLogger("grader.sandbox")
 
 MODES = ("auto", "off", "userns", "nonamespaces")
-UID_BASE = 2_147_000_000  # far from any real account; + slot (one uid per concurrent session)
-UID_SLOTS = 1000
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_ROOT = PACKAGE_DIR.parent
 
@@ -144,9 +142,7 @@ class UidLease:
     """
 
     def __init__(self) -> None:
-        base = int(os.environ.get("NUMGRADER_SANDBOX_UID_BASE", UID_BASE))
-        if not 1000 <= base <= 2**31 - 1 - UID_SLOTS:
-            raise ValueError(f"NUMGRADER_SANDBOX_UID_BASE={base}: use 1000 .. {2**31 - 1 - UID_SLOTS}")
+        base = self.base = uid_base()
         folder = _lock_folder()
         start = os.getpid() % UID_SLOTS
         for step in range(UID_SLOTS):
@@ -168,6 +164,19 @@ class UidLease:
             os.close(fd)
 
 
+def uid_base() -> int:
+    """The first sandbox uid: $NUMGRADER_SANDBOX_UID_BASE, else UID_BASE (the leased range is
+    base .. base + UID_SLOTS - 1)."""
+    text = os.environ.get("NUMGRADER_SANDBOX_UID_BASE", "").strip()
+    try:
+        base = int(text) if text else UID_BASE
+    except ValueError:
+        raise ValueError(f"NUMGRADER_SANDBOX_UID_BASE={text!r} is not a whole number") from None
+    if not 1000 <= base <= 2**31 - 1 - UID_SLOTS:
+        raise ValueError(f"NUMGRADER_SANDBOX_UID_BASE={base}: use 1000 .. {2**31 - 1 - UID_SLOTS}")
+    return base
+
+
 def _lock_folder() -> Path:
     for parent in ("/run", tempfile.gettempdir()):
         folder = Path(parent) / "numgrader-uids"
@@ -182,23 +191,12 @@ def _lock_folder() -> Path:
 
 
 def sweep(uid: int) -> int:
-    """Kill every process still running as `uid` (atomically, as `kill -1` from that uid).
-
-    Cheap when there is nothing to kill: one scan of /proc. Returns how many were found.
-    """
+    """Kill every process still running as `uid`, a leased sandbox uid (uid_guard refuses any
+    other: root, the grader's own, a real account's). Cheap when there is nothing to kill: one
+    scan of /proc. Returns how many were found."""
     found = [entry for entry in _proc_entries() if _owner(entry) == uid]
-    if not found:
-        return 0
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - runs in the forked helper
-        try:
-            os.setgroups([])
-            os.setresgid(uid, uid, uid)
-            os.setresuid(uid, uid, uid)
-            os.kill(-1, signal.SIGKILL)  # every process of this uid but the caller
-        finally:
-            os._exit(0)
-    os.waitpid(pid, 0)
+    if found and not kill_all_of(uid, uid_base()):
+        log.warning("numgrader: %d processes of uid %d were not swept: not a sandbox uid", len(found), uid)
     return len(found)
 
 
@@ -289,6 +287,7 @@ def plan(limits: Limits, workdir: Path, submission: Path, source: Path, mountpoi
         "namespaces": namespaces,
         "uid": uid,
         "gid": uid,
+        "uid_range": [uid_base(), UID_SLOTS] if uid is not None else None,  # what P0 may sweep (uid_guard)
         "links": [list(link) for link in links],
         "binds": list(binds),
         "devices": [d for d in DEVICES if os.path.exists(d)],

@@ -550,6 +550,49 @@ def test_the_child_fails_closed_when_it_cannot_drop_privileges(monkeypatch: pyte
     assert first.message == "the grader's sandbox could not be set up: ValueError: refusing to run as uid 0, gid 0"
 
 
+def _in_own_pid_namespace(*args: str) -> dict[str, object]:
+    """tests/hostile/probes/fail_closed.py in a pid namespace of its own (so that a regression can
+    only ever kill that namespace), as root without the sandbox's namespaces."""
+    command = ["unshare", "--pid", "--fork", "--mount-proc", sys.executable,
+               str(HOSTILE / "probes" / "fail_closed.py"), *args]
+    process = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert process.returncode == 0, process.stderr[-3000:]
+    return dict(json.loads(process.stdout.strip().splitlines()[-1]))
+
+
+@root_only
+@pytest.mark.parametrize(("forced", "why"), [
+    (("0",), "the plan names root"),
+    (("0", "0"), "the plan names root and a range that holds it"),
+    (("65534", "65000"), "the plan names a real account's uid, in a range it claims is the sandbox's"),
+])
+def test_failing_closed_without_a_pid_namespace_signals_no_other_uid(forced: tuple[str, ...], why: str) -> None:
+    """The clean-up of a child that could not (or did not) drop to a leased uid, with no pid
+    namespace: canaries running as root and as `nobody` must survive it, and uid_guard refuses
+    to sweep root, a real account or the grader itself."""
+    seen = _in_own_pid_namespace(*forced)
+    assert seen["alive"] == {"root": True, "nobody": True}, why
+    assert seen["sent"] == {"root": False, "nobody": False, "self": False}
+    if forced[0] == "0":
+        assert seen["status"] == "import_failed"
+        assert seen["message"] == ("the grader's sandbox could not be set up: "
+                                   "ValueError: refusing to run as uid 0, gid 0")
+
+
+def test_uid_guard_refuses_every_uid_but_a_free_leased_one() -> None:
+    from grader import uid_guard
+
+    base = sandbox.uid_base()
+    assert uid_guard.refusal(base + 1, base) is None  # a leased uid no account has
+    assert "below" in str(uid_guard.refusal(0, 0))
+    assert "outside" in str(uid_guard.refusal(0, base))
+    assert "outside" in str(uid_guard.refusal(base + uid_guard.UID_SLOTS, base))
+    assert "own" in str(uid_guard.refusal(os.getuid(), os.getuid())) or os.getuid() < uid_guard.MIN_SANDBOX_UID
+    assert "account" in str(uid_guard.refusal(65534, 65000))  # nobody
+    assert uid_guard.refusal(True, base) is not None  # type: ignore[arg-type]
+    assert not uid_guard.kill_all_of(0, 0) and not uid_guard.kill_all_of(65534, 65000)
+
+
 @root_only
 def test_the_uid_sweep_kills_what_a_uid_left_behind() -> None:
     lease = sandbox.UidLease()
