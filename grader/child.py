@@ -60,6 +60,9 @@ def _send(message: dict[str, Any], limit: int) -> None:
         frame = wire.pack({"op": "too_large"}, limit)
     except wire.WireError as error:
         frame = wire.pack({"op": "unsupported", "message": f"returned {error}"}, limit)
+    except BaseException as error:  # an answer's own code (a subclass, a signal handler) may raise anything
+        frame = wire.pack({"op": "unsupported", "message": f"returned a value that could not be encoded "
+                                                           f"({type(error).__name__})"}, limit)
     view = memoryview(frame)
     while view:
         written = os.write(ANSWERS, view)

@@ -22,6 +22,7 @@ from grader.framing import FRAME_HEADER, JSON_HEADER, FrameError, read_json
 
 ALLOWED_KINDS = "biuf"  # bool, signed int, unsigned int, float
 MAX_DEPTH = 32
+MAX_INT_BITS = 10_000  # ~3,000 digits: JSON (and Python's int-to-text limit) stop at 4,300
 __all__ = ["FRAME_HEADER", "JSON_HEADER", "TooLarge", "WireError", "pack", "unpack"]
 
 
@@ -33,6 +34,9 @@ class TooLarge(WireError):
     """The value is larger than the message size limit."""
 
 
+_SCALAR = {"b": bool, "i": int, "u": int, "f": float}
+
+
 def _encode(value: Any, blobs: list[np.ndarray], depth: int, budget: list[int]) -> Any:
     if depth > MAX_DEPTH:
         raise WireError(f"nested deeper than {MAX_DEPTH} levels")
@@ -40,6 +44,8 @@ def _encode(value: Any, blobs: list[np.ndarray], depth: int, budget: list[int]) 
     if value is None or kind in (bool, int, str):
         if kind is str:
             budget[0] -= len(value)
+        elif kind is int and value.bit_length() > MAX_INT_BITS:
+            raise WireError("an integer of more than 3,000 digits")
         return value
     if kind is float:
         return value if math.isfinite(value) else {"$float": repr(value)}
@@ -51,7 +57,9 @@ def _encode(value: Any, blobs: list[np.ndarray], depth: int, budget: list[int]) 
         return {"$dict": [[_encode(k, blobs, depth + 1, budget), _encode(v, blobs, depth + 1, budget)]
                           for k, v in value.items()]}
     if isinstance(value, np.generic) and value.dtype.kind in ALLOWED_KINDS:
-        return _encode(value.item(), blobs, depth, budget)
+        # Not .item(): a longdouble's is a longdouble again. float() keeps a float64's value exactly.
+        plain = _SCALAR[value.dtype.kind](value)
+        return plain if type(plain) is not float or math.isfinite(plain) else {"$float": repr(plain)}
     if isinstance(value, np.ndarray):
         if value.dtype.kind not in ALLOWED_KINDS:
             raise WireError(f"a numpy array of dtype {value.dtype} (only bool, int and float arrays)")
@@ -61,6 +69,8 @@ def _encode(value: Any, blobs: list[np.ndarray], depth: int, budget: list[int]) 
         plain = np.ascontiguousarray(value).view(np.ndarray)
         blobs.append(plain)
         return {"$array": len(blobs) - 1}
+    if isinstance(value, np.generic):
+        raise WireError(f"a numpy {value.dtype} value (only bool, int and float values)")
     raise WireError(f"an object of type {kind.__module__}.{kind.__qualname__}")
 
 
