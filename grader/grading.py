@@ -140,7 +140,6 @@ def grade(assignment: Assignment, submission: Path, on_check: Callable[[Report],
     path = locate(submission, rubric.submission.filename)
     report = Report(assignment, path)
     started = time.perf_counter()
-    deadline = started + rubric.limits.submission_seconds
     judges = assignment.judges()
     with prepared(path, rubric.submission.filename) as program:
         report.notes += program.notes
@@ -160,6 +159,9 @@ def grade(assignment: Assignment, submission: Path, on_check: Callable[[Report],
             session = ChildSession(program.path, rubric.submission.module_name, rubric.limits)
         with session:
             if first is None:
+                # The submission's time counts from its own child's start: never from a call
+                # plan's run that was dropped (whose child stopped at its first untrusted outcome).
+                deadline = time.perf_counter() + rubric.limits.submission_seconds
                 first, stream = session.start(), session.run(calls, deadline)
             first = program.outcome(first)
             if not first.ok:

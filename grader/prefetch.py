@@ -147,7 +147,15 @@ class Prefetch:
     def _run(self) -> None:
         try:
             self.first = self.session.start()
-            self.outcomes = list(self.session.run(self.plan.calls, self.deadline))
+            if not self.first.ok:
+                return
+            for outcome in self.session.run(self.plan.calls, self.deadline):
+                self.outcomes.append(outcome)
+                if outcome.status in _UNTRUSTED:
+                    # Stop here: these outcomes will not be used, and the ordinary run that
+                    # replaces them gets the submission's whole time from its own start.
+                    self.session.stop()
+                    return
         except BaseException as error:  # reported by take(): the ordinary path then runs
             self._error = error
 
@@ -167,7 +175,7 @@ class Prefetch:
             self.close()
             return False
         self.outcomes = [outcome.decoded() for outcome in self.outcomes]
-        if not usable(self.first, self.outcomes):
+        if len(self.outcomes) != len(calls) or not usable(self.first, self.outcomes):
             log.info("numgrader: a prefetched call timed out or sent what cannot be read; grading the ordinary way")
             self.close()
             return False

@@ -87,3 +87,31 @@ def test_an_answer_whose_encoding_raises_fails_that_answer_only(tmp_path: Path, 
     assert "could not be encoded (RuntimeError)" in graded.test("mean")["output"]
     assert "nested deeper than 32 levels" in graded.test("secret")["output"]
     assert "ended the process" not in json.dumps(graded.results)
+
+
+# -- 6. time limits and the call plan -------------------------------------------------------------
+
+def _rubric_with(tmp_path: Path, **limits: float) -> Path:
+    from tests.test_hostile import variant
+
+    variant(tmp_path, **limits)
+    return tmp_path / "rubric" / "hostile.yaml"
+
+
+def test_a_dropped_call_plan_costs_the_submission_no_time(tmp_path: Path, results_schema: dict) -> None:
+    """The first run saves a call plan; the second starts the calls from it, sees a time-out it
+    cannot trust (the machine was busy loading), and grades the ordinary way. Both runs must give
+    every call its time, and the second may not take much longer than the first (the dropped run
+    stops at its first untrusted outcome: the submission never gets twice its time)."""
+    rubric = _rubric_with(tmp_path, submission_seconds=3.5)
+    cache = tmp_path / "cache"
+    env = {"NUMGRADER_CACHE": str(cache)}
+    first = bounded_grade(BOUNDS / "slow_but_honest.py", tmp_path, results_schema, rubric=rubric, env=env)
+    assert list(cache.glob("plan-*.json")), "the first run saved no call plan"
+    second = bounded_grade(BOUNDS / "slow_but_honest.py", tmp_path, results_schema, rubric=rubric, env=env)
+    for graded in (first, second):
+        outcomes = {t["extra_data"]["function"]: t["extra_data"]["outcome"] for t in graded.results["tests"]
+                    if "function" in t.get("extra_data", {})}
+        assert outcomes == {"add": "timeout", "mean": "ok", "secret": "ok"}
+        assert graded.results["score"] == 1
+    assert second.seconds < first.seconds + 1.0 + 1.0  # the dropped run's one call limit, and some noise
