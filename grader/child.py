@@ -98,12 +98,26 @@ def _where(error: BaseException, filename: str) -> str:
     return f" (line {frame.lineno}, in {frame.name})"
 
 
+def _short(text: str, limit: int = 500) -> str:
+    """A bound on what the child itself sends (the grader caps everything again on its side)."""
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _exit_code(error: SystemExit) -> str:
+    try:
+        return _short(repr(error.code), 100)
+    except BaseException:  # the student's object's own __repr__
+        return "..."
+
+
 def _describe(error: BaseException, filename: str) -> str:
-    text = str(error)
-    if len(text) > 500:
-        text = text[:500] + "..."
-    name = type(error).__name__
-    return f"{name}: {text}{_where(error, filename)}" if text else f"{name}{_where(error, filename)}"
+    try:
+        text = _short(str(error))
+    except BaseException:  # a student's exception whose __str__ raises
+        text = "(its message could not be read)"
+    name = _short(type(error).__name__, 100)
+    where = _short(_where(error, filename), 200)
+    return f"{name}: {text}{where}" if text else f"{name}{where}"
 
 
 def _import(path: str, module_name: str) -> tuple[ModuleType | None, dict[str, Any]]:
@@ -117,13 +131,13 @@ def _import(path: str, module_name: str) -> tuple[ModuleType | None, dict[str, A
         spec.loader.exec_module(module)
     except SyntaxError as error:
         where = f"line {error.lineno}" + (f", column {error.offset}" if error.offset else "")
-        detail = f"{type(error).__name__}: {error.msg} ({where})"
+        detail = f"{type(error).__name__}: {_short(str(error.msg))} ({where})"
         if error.text:
-            detail += f"\n    {error.text.rstrip()}"
+            detail += f"\n    {_short(error.text.rstrip())}"
         return None, {"op": "import_error", "kind": "syntax", "message": detail, "line": error.lineno}
     except SystemExit as error:
         return None, {"op": "import_error", "kind": "exit",
-                      "message": f"the module ended the process while being imported (exit({error.code!r}))"}
+                      "message": f"the module ended the process while being imported (exit({_exit_code(error)}))"}
     except MemoryError:  # not bound to a name: leaving this block frees the traceback and its frames
         out_of_memory = True
     except BaseException as error:  # the student's code may raise anything
@@ -145,7 +159,7 @@ def _call(module: ModuleType, path: str, request: dict[str, Any]) -> dict[str, A
     try:
         value = function(*request["args"])
     except SystemExit as error:
-        return {"op": "exited", "message": f"the function ended the process (exit({error.code!r}))"}
+        return {"op": "exited", "message": f"the function ended the process (exit({_exit_code(error)}))"}
     except MemoryError:
         out_of_memory = True
     except BaseException as error:

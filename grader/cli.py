@@ -58,8 +58,10 @@ def _grade_with(args: argparse.Namespace, rubric_path: Path, early: Prefetch | N
     if not args.quiet:
         print(render(results, title=f"{assignment.rubric.assignment}: {report.submission}"))
         if args.show_output and report.student_output:
+            from grader.text import clean
+
             print("\n--- the submission's own output ---")
-            print(report.student_output)
+            print(clean(report.student_output))  # its escapes cannot drive this terminal
     calls = planned_calls(execution_order(assignment.cases), assignment.rubric.limits)
     plan = prefetch.describe(assignment.loaded, calls, [assignment.loaded.path, assignment.reference_path])
     if early is None or plan != early.plan:

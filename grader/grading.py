@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,10 +17,12 @@ from grader.assignment import Assignment, Case
 from grader.comparators import CompareContext, Verdict
 from grader.comparators.base import short
 from grader.notebook import prepared
-from grader.results import Results, TestResult
+from grader.results import Results, TestResult, fit
 from grader.rubric import Limits
 from grader.runner import Call, ChildSession, Outcome
 from grader.submission import locate
+from grader.text import cap, clean, clean_tree
+from grader.time_budget import OverBudget, time_budget
 
 if TYPE_CHECKING:
     from grader.prefetch import Prefetch
@@ -72,10 +74,23 @@ def _expected_for(case: Case) -> Any:
     return None if spec.name == "judge" and not spec.expected else case.expected_value()
 
 
-def judge(case: Case, outcome: Outcome, judges: dict[str, Any]) -> CheckResult:
-    """Score one case from what the child returned. Never raises."""
+def judge(case: Case, outcome: Outcome, judges: dict[str, Any], seconds: float = 5.0) -> CheckResult:
+    """Score one case from what the child returned, in at most about `seconds` of the grader's
+    time (limits.judge_seconds). Never raises."""
     if not outcome.ok:
-        return CheckResult(case, 0.0, Verdict(0.0, outcome.message), outcome)
+        return CheckResult(case, 0.0, Verdict(0.0, cap(outcome.message)), outcome)
+    try:
+        with time_budget(seconds):
+            result = _judge(case, outcome, judges)
+    except OverBudget:
+        message = (f"your answer could not be read: judging it took longer than the grader allows "
+                   f"({seconds:g} s)")
+        return CheckResult(case, 0.0, Verdict(0.0, message), outcome, judge_error="over the judging time budget")
+    return replace(result, verdict=replace(result.verdict, message=cap(result.verdict.message)),
+                   judge_error=None if result.judge_error is None else cap(result.judge_error))
+
+
+def _judge(case: Case, outcome: Outcome, judges: dict[str, Any]) -> CheckResult:
     ctx = CompareContext(reveal=case.visibility == "visible", args=case.args, judges=judges)
     try:
         verdict = comparators.compare(case.check.compare, outcome.value, _expected_for(case), ctx)
@@ -141,12 +156,13 @@ def grade(assignment: Assignment, submission: Path, on_check: Callable[[Report],
     report = Report(assignment, path)
     started = time.perf_counter()
     judges = assignment.judges()
+    budget = rubric.limits.judge_seconds
     with prepared(path, rubric.submission.filename) as program:
         report.notes += program.notes
         if program.error is not None:  # not a notebook that can run: like a syntax error
             report.import_error = program.error
             failed = Outcome("import_failed", message=program.error)
-            report.checks += [judge(case, failed, judges) for case in assignment.cases]
+            report.checks += [judge(case, failed, judges, budget) for case in assignment.cases]
             report.seconds = time.perf_counter() - started
             return report
         cases = execution_order(assignment.cases)
@@ -167,7 +183,7 @@ def grade(assignment: Assignment, submission: Path, on_check: Callable[[Report],
             if not first.ok:
                 report.import_error = first.message
             for case, outcome in zip(cases, stream, strict=True):
-                report.checks.append(judge(case, program.outcome(outcome.decoded()), judges))
+                report.checks.append(judge(case, program.outcome(outcome.decoded()), judges, budget))
                 if on_check is not None:
                     on_check(report)
             report.student_output = session.output.text()
@@ -208,8 +224,24 @@ def _instructor_note(name: str, text: str, tag: str) -> TestResult:
                       visibility="hidden", tags=[tag])
 
 
+# What a check says when the submission could not be imported: the reason is written once, at the top.
+IMPORT_POINTER = "Not run: your file could not be loaded (the reason is at the top of these results)."
+
+
 def to_results(report: Report) -> Results:
-    """The Gradescope results of a report; manual questions are listed, not scored."""
+    """The Gradescope results of a report; manual questions are listed, not scored.
+
+    Never raises, and always fits `limits.results_kb`: every text derived from the submission is
+    cleaned (grader.text.clean), texts too long for the budget are cut (results.fit, which says
+    so), and if building the full results fails, the scores already judged are still returned."""
+    budget = report.assignment.rubric.limits.results_kb * 1024
+    try:
+        return fit(_full_results(report), budget)
+    except Exception as error:  # a grader bug must not cost the checks already judged
+        return fit(_scores_only(report, error), budget)
+
+
+def _full_results(report: Report) -> Results:
     rubric = report.assignment.rubric
     tests: list[TestResult] = []
     for result in report.checks:
@@ -220,14 +252,16 @@ def to_results(report: Report) -> Results:
         if result.mistake:
             extra["mistake"] = result.mistake
         if result.judge_error:
-            extra["judge_error"] = result.judge_error
+            extra["judge_error"] = clean(result.judge_error)
+        not_loaded = result.outcome.status == "import_failed" and report.import_error is not None
+        output = f"Call: {_call_text(case)}\n{IMPORT_POINTER}" if not_loaded else feedback(result)
         tests.append(TestResult(
             name=f"{case.question.id} {case.question.name}: {case.name}",
             number=case.question.id,
             score=round(result.score, 6),
             max_score=round(case.points, 6),
             status="passed" if result.passed else "failed",
-            output=feedback(result),
+            output=clean(output),
             visibility=case.visibility,
             tags=tags,
             extra_data=extra,
@@ -244,29 +278,49 @@ def to_results(report: Report) -> Results:
         ))
     summary = [f"Autograded score: {report.score:g} / {report.max_score:g}."]
     if report.import_error:
-        summary.append(f"Your file could not be loaded, so every check failed: {report.import_error}")
+        summary.append(f"Your file could not be loaded, so every check failed: {cap(report.import_error, 4000)}")
     summary += report.notes
     if manual:
         listed = ", ".join(f"{q.id} ({q.points:g} points)" for q in manual)
         summary.append(f"Graded by course staff, not included above: {listed}.")
     judge_errors = [r.case.key for r in report.checks if r.judge_error]
-    extra_data: dict[str, Any] = {"assignment": rubric.assignment, "student_output": report.student_output}
+    extra_data: dict[str, Any] = {"assignment": rubric.assignment, "student_output": clean(report.student_output)}
     if report.output_cut:
         extra_data["student_output_cut_bytes"] = report.output_cut
     if report.sandbox_summary:
-        extra_data["sandbox"] = {**report.sandbox, "summary": report.sandbox_summary}
+        extra_data["sandbox"] = clean_tree({**report.sandbox, "summary": report.sandbox_summary})
         if "DEGRADED" in report.sandbox_summary or "OFF" in report.sandbox_summary:
-            tests.append(_instructor_note("Sandbox protections", report.sandbox_summary, "sandbox"))
+            tests.append(_instructor_note("Sandbox protections", clean(report.sandbox_summary), "sandbox"))
     if judge_errors:
-        extra_data["judge_errors"] = {r.case.key: r.judge_error for r in report.checks if r.judge_error}
+        extra_data["judge_errors"] = {r.case.key: clean(r.judge_error) for r in report.checks if r.judge_error}
         details = "\n".join(f"{key}: {error}" for key, error in extra_data["judge_errors"].items())
         tests.append(_instructor_note("Checks the rubric could not judge", details, "judge-error"))
-    return Results(
+    results = Results(
         score=round(report.score, 6),
         execution_time=round(report.seconds, 3),
-        output="\n".join(summary),
+        output=clean("\n".join(summary)),
         visibility=rubric.visibility,
         stdout_visibility=rubric.stdout_visibility,
         tests=tests,
         extra_data=extra_data,
     )
+    results.to_json()  # proves it serializes: if not, the caller falls back to the scores alone
+    return results
+
+
+def _scores_only(report: Report, error: Exception) -> Results:
+    """The scores of the checks judged, without their feedback (the full results failed to build)."""
+    why = cap(clean(f"{type(error).__name__}: {error}"), 500)
+    tests = [TestResult(name=f"{r.case.question.id} {r.case.question.name}: {r.case.name}",
+                        number=r.case.question.id, score=round(r.score, 6), max_score=round(r.case.points, 6),
+                        status="passed" if r.passed else "failed", visibility=r.case.visibility,
+                        output="The feedback of this check could not be written; its score stands.",
+                        extra_data={"check": r.case.key})
+             for r in report.checks]
+    rubric = report.assignment.rubric
+    tests.append(_instructor_note("Results could not be built in full", why, "grader-error"))
+    return Results(score=round(sum(t.score for t in tests), 6), execution_time=round(report.seconds, 3),
+                   output="The scores below stand, but the grader could not write their feedback; "
+                          "course staff can see why in a hidden test.",
+                   visibility=rubric.visibility, stdout_visibility=rubric.stdout_visibility, tests=tests,
+                   extra_data={"results_error": why})

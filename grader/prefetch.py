@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from grader.rubric import Limits, LoadedRubric, Rubric
 
 log = logging.getLogger("grader.prefetch")
-FORMAT = f"2/{__version__}"  # a plan written by another version of the grader is not read
+FORMAT = f"3/{__version__}"  # a plan written by another version of the grader is not read
 # Prefetched outcomes that are not trusted: those a time limit may have caused (the child ran
 # while the grader was busy loading: it competed for the CPU), an import that failed (perhaps
 # its time limit too), and an answer that cannot be read (the ordinary run would have given the

@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from grader.rubric import Visibility
+from grader.text import cap
 
 Status = Literal["passed", "failed"]
 SCHEMA_PATH = Path(__file__).parent / "schema" / "gradescope_results.schema.json"
@@ -66,3 +67,62 @@ def error_results(message: str, execution_time: float = 0.0) -> Results:
         )],
         extra_data={"grader_error": message},
     )
+
+
+# -- the size budget (limits.results_kb) ------------------------------------------------------
+
+def size_of(results: Results) -> int:
+    return len(results.to_json().encode("utf-8"))
+
+
+def _capped(value: Any, limit: int) -> Any:
+    if isinstance(value, str):
+        return cap(value, limit)
+    if isinstance(value, dict):
+        return {k: _capped(v, limit) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_capped(v, limit) for v in value]
+    return value
+
+
+def _cut(results: Results, limit: int, note: str) -> Results:
+    tests = [t.model_copy(update={"output": cap(t.output, limit), "extra_data": _capped(t.extra_data, limit)})
+             for t in results.tests]
+    return results.model_copy(update={
+        "output": f"{cap(results.output, limit)}\n{note}", "tests": tests,
+        "extra_data": {**_capped(results.extra_data, limit), "results_cut": note}})
+
+
+def fit(results: Results, budget: int) -> Results:
+    """`results` within `budget` bytes of JSON, whatever the texts in it: the longest texts are cut
+    first (halving one common length until everything fits); past that, only the scores are kept,
+    and at the very last the total alone. Every cut is said in `output`."""
+    size = size_of(results)
+    if size <= budget:
+        return results
+    note = f"[Some texts were cut to keep these results under {budget // 1024} KB; they were {size // 1024} KB.]"
+    texts = [results.output, *(t.output for t in results.tests), *_strings(results.extra_data)]
+    limit = max((len(text) for text in texts), default=0) // 2
+    while limit >= 100:
+        candidate = _cut(results, limit, note)
+        if size_of(candidate) <= budget:
+            return candidate
+        limit //= 2
+    scores = [TestResult(name=cap(t.name, 200), number=cap(t.number, 20), score=t.score, max_score=t.max_score,
+                         status=t.status, visibility=t.visibility) for t in results.tests]
+    only_scores = Results(score=results.score, execution_time=results.execution_time, output=note,
+                          visibility=results.visibility, stdout_visibility=results.stdout_visibility, tests=scores)
+    if size_of(only_scores) <= budget:
+        return only_scores
+    return Results(score=results.score, execution_time=results.execution_time, output=note,
+                   visibility=results.visibility, stdout_visibility=results.stdout_visibility)
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []

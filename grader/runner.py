@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any, Literal
 # call plan (prefetch.py) before it imports numpy or pydantic. wire (numpy) is imported where a
 # value is encoded or decoded.
 from grader import framing, sandbox, zygote
+from grader.text import cap
 from grader.zygote import child_environment as child_environment  # lives with the zygote, which needs it cheaply
 
 if TYPE_CHECKING:
@@ -141,6 +142,21 @@ class OutputCapture:
         if self.truncated:
             text += f"\n[output cut: {self.total - len(self.kept)} more bytes not kept]"
         return text
+
+
+_STATUS_LINE = 1 << 16  # the sandbox's report is a few hundred bytes
+
+
+def _bounded_report(report: dict[Any, Any]) -> dict[str, Any]:
+    """The sandbox's report with text values only, each capped (it is written before the student's
+    code runs, but everything read from the child is bounded in the parent)."""
+    bounded: dict[str, Any] = {}
+    for key, value in list(report.items())[:32]:
+        if isinstance(value, list):
+            bounded[cap(str(key), 40)] = [cap(str(item), 500) for item in value[:32]]
+        else:
+            bounded[cap(str(key), 40)] = cap(str(value), 500)
+    return bounded
 
 
 def _signal_name(number: int) -> str:
@@ -392,14 +408,16 @@ class ChildSession:
                 break
             self._status += data
         *lines, rest = self._status.split(b"\n")
-        self._status = bytearray(rest)
+        self._status = bytearray(rest[:_STATUS_LINE])
         for line in lines:
             try:
-                message = json.loads(line)
-            except ValueError:
+                message = json.loads(line[:_STATUS_LINE])
+            except (ValueError, RecursionError):
+                continue
+            if not isinstance(message, dict):
                 continue
             if message.get("kind") == "sandbox" and isinstance(message.get("report"), dict):
-                self.sandbox = message["report"]
+                self.sandbox = _bounded_report(message["report"])
                 sandbox.warn_once(self.sandbox)
             elif message.get("kind") == "exit":
                 self._exit = message
@@ -587,13 +605,13 @@ class ChildSession:
         if op in ("ready", "result"):
             return Outcome("ok", value=message.get("value"), seconds=seconds)
         if op == "missing":
-            return Outcome("missing", message=f"the submission does not define {message.get('function')}()",
-                           seconds=seconds)
+            name = cap(str(message.get("function")), 200)
+            return Outcome("missing", message=f"the submission does not define {name}()", seconds=seconds)
         if op == "too_large":
             return Outcome("too_large", message=self._too_large(), seconds=seconds)
         if op == "memory" or (op == "import_error" and message.get("kind") == "memory"):
             return Outcome("memory", message=self._memory(during_import), seconds=seconds)
-        text = str(message.get("message", ""))
+        text = cap(str(message.get("message", "")))  # the child's words: bounded here, whatever it sent
         kinds: dict[str, Status] = {"exception": "exception", "exited": "exited",
                                     "unsupported": "unsupported", "import_error": "import_failed"}
         return Outcome(kinds.get(str(op), "protocol"), message=text or f"unexpected answer {op!r}",
@@ -609,8 +627,9 @@ class ChildSession:
         self._read_status()
         maxrss = 0
         if self._exit is not None:  # the sandbox saw exactly how the student's process ended
-            code = int(self._exit.get("code", code))
-            maxrss = int(self._exit.get("maxrss_kb", 0)) * 1024
+            reported, kb = self._exit.get("code"), self._exit.get("maxrss_kb")
+            code = reported if type(reported) is int and -256 < reported < 256 else code
+            maxrss = kb * 1024 if type(kb) is int and 0 <= kb < 1 << 40 else 0
         subject = "the module" if during_import else "the function"
         if self.sandbox.get("error"):
             return Outcome("protocol", seconds=seconds,

@@ -43,6 +43,7 @@ class Graded:
     seconds: float
     grader_mb: float
     size: int
+    stdout: str
     stderr: str
 
     def test(self, function: str) -> dict[str, Any]:
@@ -50,14 +51,15 @@ class Graded:
 
 
 def bounded_grade(submission: Path, tmp_path: Path, results_schema: dict[str, Any], *, rubric: Path = RUBRIC,
-                  seconds: float = 60, env: dict[str, str] | None = None, budget: int = RESULTS_BUDGET) -> Graded:
+                  seconds: float = 60, env: dict[str, str] | None = None, budget: int = RESULTS_BUDGET,
+                  quiet: bool = True) -> Graded:
     """`grader grade SUBMISSION --json` in a process of its own; asserts exit 0, a valid results
     file within `budget` bytes, and the grader's time and memory bounds."""
     out = tmp_path / "out" / "results.json"
     rss = tmp_path / "out" / "rss"
     out.parent.mkdir(exist_ok=True)
     command = [sys.executable, "-c", _MEASURED, str(rss), "grade", str(submission), "--assignment", str(rubric),
-               "--json", str(out), "--quiet"]
+               "--json", str(out)] + (["--quiet"] if quiet else [])
     started = time.perf_counter()
     process = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, cwd=tmp_path,
                              env={**os.environ, "PYTHONPATH": str(ROOT), "NUMGRADER_CACHE": "off", **(env or {})})
@@ -69,7 +71,7 @@ def bounded_grade(submission: Path, tmp_path: Path, results_schema: dict[str, An
     grader_mb = int(rss.read_text()) / 1024
     assert elapsed < seconds, f"grading took {elapsed:.1f} s"
     assert grader_mb < GRADER_MB, f"the grader's own peak was {grader_mb:.0f} MB"
-    return Graded(results, elapsed, grader_mb, size, process.stderr)
+    return Graded(results, elapsed, grader_mb, size, process.stdout, process.stderr)
 
 
 # -- 7. values the wire cannot encode -------------------------------------------------------------
@@ -115,3 +117,109 @@ def test_a_dropped_call_plan_costs_the_submission_no_time(tmp_path: Path, result
         assert outcomes == {"add": "timeout", "mean": "ok", "secret": "ok"}
         assert graded.results["score"] == 1
     assert second.seconds < first.seconds + 1.0 + 1.0  # the dropped run's one call limit, and some noise
+
+
+# -- 2. the size of everything the child says ----------------------------------------------------
+
+BOUNDS_RUBRIC = ROOT / "tests" / "hostile" / "rubrics" / "bounds.yaml"
+LONGEST_MESSAGE = 2_200  # grader.text.MESSAGE_CHARS and the note that says what was cut
+
+
+def _longest_text(results: dict[str, Any]) -> int:
+    return max(len(t["output"]) for t in results["tests"])
+
+
+def test_an_honest_bounds_submission_scores_everything_but_the_secret(tmp_path: Path, results_schema: dict) -> None:
+    graded = bounded_grade(BOUNDS / "bounds_correct.py", tmp_path, results_schema, rubric=BOUNDS_RUBRIC)
+    assert graded.results["score"] == 3
+
+
+def test_megabytes_of_text_from_the_child_are_capped_in_the_grader(tmp_path: Path, results_schema: dict) -> None:
+    graded = bounded_grade(BOUNDS / "huge_texts.py", tmp_path, results_schema, rubric=BOUNDS_RUBRIC)
+    assert graded.size < 64 * 1024, graded.size  # from over 12 MB of text
+    assert _longest_text(graded.results) < LONGEST_MESSAGE
+    assert "more characters not shown" in graded.test("secret")["output"]  # the forged frame's message
+    assert "more characters not shown" in graded.test("graph")["output"]  # the comparator's message
+    assert graded.test("order")["output"].count("raised ValueError") == 1
+    assert "the function ended the process (exit('xxx" in graded.test("add")["output"]
+    # Partial credit for the graph alone: 1 of its 2 edges is one of the 3 expected, F1 = 2PR/(P+R) with
+    # P = 1/2, R = 1/3, i.e. 0.4.
+    assert graded.results["score"] == pytest.approx(2 * (1 / 2) * (1 / 3) / (1 / 2 + 1 / 3))
+
+
+def test_an_import_failure_is_written_once_and_capped(tmp_path: Path, results_schema: dict) -> None:
+    graded = bounded_grade(BOUNDS / "huge_exception_name.py", tmp_path, results_schema, rubric=BOUNDS_RUBRIC)
+    assert graded.results["score"] == 0 and graded.size < 16 * 1024
+    assert "raised EEEE" in graded.results["output"] and len(graded.results["output"]) < 5000
+    for test in graded.results["tests"]:
+        assert "could not be loaded (the reason is at the top" in test["output"]
+        assert "EEEE" not in test["output"]
+
+
+def test_a_syntax_error_on_a_line_of_megabytes(tmp_path: Path, results_schema: dict) -> None:
+    submission = tmp_path / "bounds.py"
+    submission.write_text("def add(a, b):\n    return a + b\nx = 1 " + "a" * 1_800_000 + " 2\n")
+    graded = bounded_grade(submission, tmp_path, results_schema, rubric=BOUNDS_RUBRIC)
+    assert "SyntaxError" in graded.results["output"] and "(line 3" in graded.results["output"]
+    assert graded.size < 16 * 1024
+
+
+def test_results_never_exceed_the_rubrics_budget(tmp_path: Path, results_schema: dict) -> None:
+    """64 KB of the submission's own output, in a results budget of 16 KB: cut, and the cut is said."""
+    from tests.test_hostile import SUBMISSIONS
+
+    rubric = _rubric_with(tmp_path, results_kb=16)
+    graded = bounded_grade(SUBMISSIONS / "flood.py", tmp_path, results_schema, rubric=rubric, budget=16 * 1024)
+    assert "Some texts were cut to keep these results under 16 KB" in graded.results["output"]
+    assert graded.results["score"] == 2  # the scores stand
+
+
+def test_fit_keeps_the_scores_whatever_the_texts() -> None:
+    from grader.results import Results, TestResult, fit, size_of
+
+    tests = [TestResult(name=f"check {i}", number="1", score=1.0, max_score=1.0, status="passed",
+                        output="é" * 300_000) for i in range(4)]
+    huge = Results(score=4.0, execution_time=1.0, output="x" * 100_000, tests=tests,
+                   extra_data={"student_output": "y" * 2_000_000})
+    for budget in (1 << 20, 64 << 10, 20 << 10):
+        fitted = fit(huge, budget)
+        assert size_of(fitted) <= budget and fitted.score == 4.0
+        assert "were cut" in fitted.output
+        assert [t.score for t in fitted.tests] == [1.0] * 4
+    many = Results(score=5000.0, execution_time=1.0, tests=[TestResult(name=f"c{i}", number="1", score=1.0,
+                                                                       max_score=1.0) for i in range(5000)])
+    fitted = fit(many, 16 << 10)
+    assert size_of(fitted) <= 16 << 10 and fitted.score == 5000.0 and fitted.tests == []
+
+
+# -- 4. student text always serializes, and never dresses up as something else --------------------
+
+UNSAFE = ("\x00", "\x1b", "\r", "\x07", "\x9b", "\u202e", "\u202c", "\u2066")
+
+
+def _unsafe_characters(text: str) -> list[str]:
+    return [char for char in UNSAFE if char in text] + [c for c in text if 0xD800 <= ord(c) <= 0xDFFF]
+
+
+def test_control_characters_bidi_and_surrogates_are_shown_as_escapes(tmp_path: Path, results_schema: dict) -> None:
+    graded = bounded_grade(BOUNDS / "control_text.py", tmp_path, results_schema, rubric=BOUNDS_RUBRIC, quiet=False)
+    raw = (tmp_path / "out" / "results.json").read_text(encoding="utf-8")
+    assert "\\u001b" not in raw and "\\u0000" not in raw  # not even JSON-escaped: cleaned before
+    assert not _unsafe_characters(json.dumps(graded.results, ensure_ascii=False))
+    assert not _unsafe_characters(graded.stdout)  # the instructor's terminal table
+    message = graded.test("add")["output"]
+    assert "\\x1b[2J" in message and "\\u202e" in message and "\\x00" in message and "\ufffd" in message
+    assert "\\x1b[2J" in graded.results["extra_data"]["student_output"]
+
+
+def test_a_notebook_line_with_a_lone_surrogate(tmp_path: Path, results_schema: dict) -> None:
+    cells = [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+              "source": "%load_ext \\udcff\\u001b[2J\ndef add(a, b):\n    return a + b\n"}]
+    text = '{"cells": %s, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}' % json.dumps(cells).replace(
+        "\\\\u", "\\u")
+    notebook = tmp_path / "bounds.ipynb"
+    notebook.write_text(text, encoding="utf-8")
+    graded = bounded_grade(notebook, tmp_path, results_schema, rubric=BOUNDS_RUBRIC)
+    assert graded.test("add")["score"] == 1
+    assert "IPython lines that are not Python were dropped" in graded.results["output"]
+    assert not _unsafe_characters(json.dumps(graded.results, ensure_ascii=False))
