@@ -15,13 +15,12 @@ notebook format) becomes a clear import failure, like a syntax error: zero point
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import os
 import re
 import shutil
 import tempfile
-import tokenize
+import time
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -38,9 +37,11 @@ _LINE_MAGIC = re.compile(r"^\s*(?:[%!?]|[A-Za-z_][\w.]*(?:\s*,\s*[A-Za-z_][\w.]*
 _HELP_LINE = re.compile(r"^\s*[A-Za-z_][\w.]*\?\??\s*$")
 # What the child appends to its messages: "(line N, column C)", "(line N, in f)", "(line N)",
 # and SyntaxError texts such as "... does not match opening parenthesis '[' on line N".
-_LOCATION = re.compile(r"\(line (\d+)(?=[,)])")
-_ON_LINE = re.compile(r"\bon line (\d+)\b")
+_LOCATION = re.compile(r"\(line (\d{1,9})(?=[,)])")  # bounded: a line number of 5,000 digits is not one
+_ON_LINE = re.compile(r"\bon line (\d{1,9})\b")
 _MAX_NOTED = 12
+MAX_LINES = 200_000  # lines of code in one notebook
+CONVERT_SECONDS = 10.0
 
 
 class NotebookError(GraderError):
@@ -72,17 +73,66 @@ class Converted:
                 f"{shown}{more}.")
 
 
-def _continues(lines: list[str]) -> bool:
-    """True when the next line would continue a statement (open bracket, string or backslash)."""
-    text = "\n".join(lines) + "\n"
-    try:
-        for _ in tokenize.generate_tokens(io.StringIO(text).readline):
-            pass
-    except tokenize.TokenError:
-        return True
-    except (SyntaxError, ValueError):  # not Python at all: compiling will say where
-        return False
-    return False
+class _Continuation:
+    """Whether the lines fed so far leave a statement open (a bracket, a triple-quoted string, a
+    trailing backslash), so that the next line continues it. One pass over each line, so that a
+    cell converts in time linear in its size (tokenizing the cell again at every IPython-looking
+    line was quadratic)."""
+
+    def __init__(self) -> None:
+        self.depth = 0  # open brackets
+        self.quote = ""  # the triple quote of a string still open, or ""
+        self.backslash = False
+
+    @property
+    def open(self) -> bool:
+        return self.depth > 0 or bool(self.quote) or self.backslash
+
+    def feed(self, line: str) -> None:
+        self.backslash = False
+        i, end = 0, len(line)
+        while i < end:
+            if self.quote:  # inside a triple-quoted string: find its end
+                close = _string_end(line, i, self.quote)
+                if close < 0:
+                    return
+                self.quote, i = "", close
+                continue
+            char = line[i]
+            if char == "#":
+                return
+            if char in "([{":
+                self.depth += 1
+            elif char in ")]}":
+                self.depth = max(0, self.depth - 1)
+            elif char == "\\" and i == end - 1:
+                self.backslash = True
+            elif char in "'\"":
+                triple = line.startswith(char * 3, i)
+                quote = char * 3 if triple else char
+                close = _string_end(line, i + len(quote), quote)
+                if close < 0:
+                    if triple:
+                        self.quote = quote
+                    else:  # an unclosed one-line string: a syntax error that compiling will report
+                        self.backslash = line.endswith("\\")
+                    return
+                i = close
+                continue
+            i += 1
+
+
+def _string_end(line: str, start: int, quote: str) -> int:
+    """The index after `quote` closing a string that runs from `start`, or -1 if it stays open."""
+    i = start
+    while i < len(line):
+        if line[i] == "\\":
+            i += 2
+        elif line.startswith(quote, i):
+            return i + len(quote)
+        else:
+            i += 1
+    return -1
 
 
 def _is_ipython_line(line: str) -> bool:
@@ -99,6 +149,7 @@ def convert_cells(cells: list[tuple[str, str]]) -> Converted:
     out: list[str] = []
     origin: list[tuple[int, int]] = []
     dropped: list[str] = []
+    deadline = time.monotonic() + CONVERT_SECONDS
     for number, (kind, source) in enumerate(cells, start=1):
         if kind != "code":
             continue
@@ -113,11 +164,16 @@ def convert_cells(cells: list[tuple[str, str]]) -> Converted:
             dropped.append(f"cell {number}, line {first + 1} ({_shown(magic)})")
             lines[first] = "pass"
         kept: list[str] = []
+        state = _Continuation()
         for index, line in enumerate(lines):
-            if _is_ipython_line(line) and not _continues(kept):
+            if len(out) + len(kept) >= MAX_LINES or time.monotonic() > deadline:
+                raise NotebookError(f"the notebook is too long to convert (the limit is {MAX_LINES} lines of code "
+                                    f"and {CONVERT_SECONDS:g} s)")
+            if not state.open and _is_ipython_line(line):
                 dropped.append(f"cell {number}, line {index + 1} ({_shown(line)})")
                 indent = line[: len(line) - len(line.lstrip())]
                 line = f"{indent}pass"
+            state.feed(line)
             kept.append(line)
         for index, line in enumerate(kept):
             out.append(line)

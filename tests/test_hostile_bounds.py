@@ -131,7 +131,7 @@ def _longest_text(results: dict[str, Any]) -> int:
 
 def test_an_honest_bounds_submission_scores_everything_but_the_secret(tmp_path: Path, results_schema: dict) -> None:
     graded = bounded_grade(BOUNDS / "bounds_correct.py", tmp_path, results_schema, rubric=BOUNDS_RUBRIC)
-    assert graded.results["score"] == 3
+    assert graded.results["score"] == 4
 
 
 def test_megabytes_of_text_from_the_child_are_capped_in_the_grader(tmp_path: Path, results_schema: dict) -> None:
@@ -223,3 +223,85 @@ def test_a_notebook_line_with_a_lone_surrogate(tmp_path: Path, results_schema: d
     assert graded.test("add")["score"] == 1
     assert "IPython lines that are not Python were dropped" in graded.results["output"]
     assert not _unsafe_characters(json.dumps(graded.results, ensure_ascii=False))
+
+
+# -- 3. the grader's own work on student data has a time bound ------------------------------------
+
+def test_answers_that_would_take_the_grader_minutes_fail_fast(tmp_path: Path, results_schema: dict) -> None:
+    graded = bounded_grade(BOUNDS / "costly_to_judge.py", tmp_path, results_schema, rubric=BOUNDS_RUBRIC,
+                           seconds=25)
+    assert "an exponent over 10000 cannot be read" in graded.test("order")["output"]
+    assert "judging it took longer than the grader allows (2 s)" in graded.test("iterations")["output"]
+    assert graded.results["score"] == 2  # add and graph: the grading went on
+
+
+@pytest.mark.parametrize("answer", ["O(t^(2^2^2^2^2))", "O(2**65536 * t)", "O(9^9^9 + exp(t))"])
+def test_big_o_constants_are_bounded_before_any_reader(answer: str) -> None:
+    from grader.comparators.big_o import BigOSpec, compare
+    from grader.comparators.base import CompareContext
+
+    started = time.perf_counter()
+    verdict = compare(answer, "O(t)", BigOSpec(variable="t"), CompareContext())
+    assert verdict.fraction == 0 and "cannot be read" in verdict.message
+    assert time.perf_counter() - started < 1
+
+
+def test_the_time_budget_stops_python_loops_on_any_thread() -> None:
+    import threading
+
+    from grader.time_budget import OverBudget, time_budget
+
+    def spin() -> str:
+        started = time.perf_counter()
+        try:
+            with time_budget(0.2):
+                while True:
+                    pass
+        except OverBudget:
+            return f"{time.perf_counter() - started:.1f}"
+
+    def quick() -> str:
+        try:
+            with time_budget(0.05):
+                total = sum(range(100))
+            time.sleep(0.15)  # after the block: a budget that ran out later must never fire
+            return str(total)
+        except OverBudget:
+            return "fired late"
+
+    found: list[tuple[str, str]] = []
+    workers = [threading.Thread(target=lambda: found.append((spin(), quick()))) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(10)
+    assert (spin(), quick()) == ("0.2", "4950")
+    assert found == [("0.2", "4950")] * 3
+
+
+def test_a_notebook_of_thirty_thousand_magic_lines_converts_in_linear_time(tmp_path: Path,
+                                                                         results_schema: dict) -> None:
+    source = "def add(a, b):\n    return a + b\n" + "%time x = 1\n" * 30_000
+    cells = [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": source}]
+    notebook = tmp_path / "bounds.ipynb"
+    notebook.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    assert notebook.stat().st_size > 300_000
+    graded = bounded_grade(notebook, tmp_path, results_schema, rubric=BOUNDS_RUBRIC, seconds=20)
+    assert graded.test("add")["score"] == 1 and "and 29988 more" in graded.results["output"]
+
+
+def test_a_line_number_of_five_thousand_digits(tmp_path: Path, results_schema: dict) -> None:
+    """A forged answer whose message names "line <5,000 digits>": mapping it back to the notebook's
+    cells must not parse the number (int() refuses 5,000 digits, and the results were lost)."""
+    forge = ("import json, os, struct\n"
+             "def add(a, b):\n"
+             "    body = json.dumps({'body': {'op': 'exception', 'message': '(line ' + '9' * 5000 + ')'},"
+             " 'arrays': []}).encode()\n"
+             "    payload = struct.pack('>I', len(body)) + body\n"
+             "    os.write(1, struct.pack('>Q', len(payload)) + payload)\n"
+             "    os._exit(0)\n")
+    cells = [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": forge}]
+    notebook = tmp_path / "bounds.ipynb"
+    notebook.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    graded = bounded_grade(notebook, tmp_path, results_schema, rubric=BOUNDS_RUBRIC)
+    assert "(line 999" in graded.test("add")["output"] and graded.results["score"] == 0

@@ -69,7 +69,102 @@ def expression_of(text: str, variable: str) -> str:
     if len(text) > _MAX_LENGTH:
         raise UnreadableOrder(f"longer than {_MAX_LENGTH} characters")
     match = _WRAPPER.match(text)
-    return _tokens(match.group(1) if match else text, variable)
+    expression = _tokens(match.group(1) if match else text, variable)
+    _Constants(expression.split()).check()
+    return expression
+
+
+# -- constants small enough to compute ---------------------------------------------------------
+# "O(9^9^9)" is a constant, but sympy would compute 9**387420489 to know it (minutes, gigabytes),
+# and "t^(2^2^2^2^2)" makes an exponent of 19,729 digits that str() refuses. Before any reader
+# sees the text, every constant power is bounded here, without evaluating anything large.
+
+MAX_EXPONENT = 10_000  # of the variable: t^10000 is already far past any complexity asked about
+MAX_CONSTANT_BITS = 4096  # of a constant power such as 2^64
+
+
+class _Constants:
+    """A parse of the tokens that computes only small exact constants (None: not a constant)."""
+
+    def __init__(self, tokens: list[str]) -> None:
+        self.tokens, self.pos = tokens, 0
+
+    def check(self) -> None:
+        try:
+            self.expression()
+            if self.pos != len(self.tokens):
+                raise IndexError
+        except (IndexError, ZeroDivisionError):
+            raise UnreadableOrder("cannot read it as one expression") from None
+
+    def peek(self) -> str | None:
+        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
+
+    def take(self) -> str:
+        token = self.tokens[self.pos]
+        self.pos += 1
+        return token
+
+    def expression(self) -> Fraction | None:
+        value = self.term()
+        while self.peek() in ("+", "-"):
+            self.take()
+            other = self.term()
+            value = None if value is None or other is None else value + other
+        return value
+
+    def term(self) -> Fraction | None:
+        value = self.unary()
+        while self.peek() is not None and self.peek() not in ("+", "-", ")"):
+            divide = self.peek() == "/"
+            if self.peek() in ("*", "/"):
+                self.take()
+            other = self.unary()
+            if value is None or other is None or (divide and other == 0):
+                value = None
+            else:
+                value = value / other if divide else value * other
+        return value
+
+    def unary(self) -> Fraction | None:
+        if self.peek() == "-":
+            self.take()
+            value = self.unary()
+            return None if value is None else -value
+        return self.power()
+
+    def power(self) -> Fraction | None:
+        base = self.atom()
+        if self.peek() not in ("^", "**"):
+            return base
+        self.take()
+        exponent = self.unary()  # right-associative: 9^9^9 is 9^(9^9)
+        if exponent is None:
+            return None  # 2^t: not a constant, and nothing is computed
+        if abs(exponent) > MAX_EXPONENT:
+            raise UnreadableOrder(f"an exponent over {MAX_EXPONENT} cannot be read")
+        if base is None or exponent.denominator != 1 or base == 0:
+            return None  # t^3, or a root: kept symbolic by the readers
+        bits = max(abs(base.numerator).bit_length(), base.denominator.bit_length())
+        if abs(base) != 1 and bits * abs(exponent) > MAX_CONSTANT_BITS:
+            raise UnreadableOrder("a constant too large to compute")
+        return base ** int(exponent)
+
+    def atom(self) -> Fraction | None:
+        token = self.take()
+        if token == "(":
+            value = self.expression()
+            if self.take() != ")":
+                raise IndexError
+            return value
+        if token in _FUNCTIONS or token == "log":
+            self.atom() if self.peek() == "(" else self.power()
+            return None
+        if token[0].isdigit():
+            return Fraction(token)
+        if token.isalpha():
+            return None
+        raise IndexError
 
 
 # -- the fast path: t^a (log t)^b without sympy ------------------------------------------------

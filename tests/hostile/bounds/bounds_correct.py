@@ -15,3 +15,7 @@ def order():
 
 def secret():
     return 0
+
+
+def iterations():
+    return 10
