@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import re
 import stat
 import tempfile
@@ -53,6 +54,7 @@ from typing import Any
 import yaml
 
 from grader.errors import GraderError
+from grader.safe_open import Refused, read_regular
 from grader.submission import is_litter
 
 METADATA = "submission_metadata.yml"
@@ -108,18 +110,30 @@ def _unique(keys: list[str]) -> list[str]:
 # -- content ---------------------------------------------------------------------------
 
 
+FILE_MAX_BYTES = 64 << 20  # a file larger than this is never graded (limits.source_mb is far less)
+
+
 def submission_files(path: Path) -> list[tuple[str, bytes]]:
-    """The submission's files, litter left out, as (path relative to its parent, content)."""
-    if path.is_file():
-        return [(path.name, path.read_bytes())]
-    if not path.is_dir():
-        return []
+    """The submission's regular files, litter, links, FIFOs and devices left out, as (path relative
+    to its parent, content); a file too large to grade counts by its size alone."""
+    def content(file: Path) -> bytes | None:
+        try:
+            return read_regular(file, FILE_MAX_BYTES)
+        except Refused as refused:
+            return None if "too large" not in str(refused) else f"<{file.stat().st_size} bytes>".encode()
+
+    if not path.is_dir() or path.is_symlink():
+        data = content(path)
+        return [] if data is None else [(path.name, data)]
     files = []
-    for entry in sorted(path.rglob("*")):
-        relative = entry.relative_to(path.parent)
-        if any(is_litter(Path(part)) for part in relative.parts[1:]) or not entry.is_file() or entry.is_symlink():
-            continue
-        files.append((relative.as_posix(), entry.read_bytes()))
+    for folder, dirs, names in os.walk(path):  # never into a linked folder (followlinks=False)
+        dirs[:] = sorted(d for d in dirs if not is_litter(Path(d)))
+        for name in sorted(names):
+            if is_litter(Path(name)):
+                continue
+            data = content(Path(folder) / name)
+            if data is not None:
+                files.append(((Path(folder) / name).relative_to(path.parent).as_posix(), data))
     return files
 
 

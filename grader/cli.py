@@ -46,12 +46,22 @@ def _grade(args: argparse.Namespace) -> int:
 def _grade_with(args: argparse.Namespace, rubric_path: Path, early: Prefetch | None) -> int:
     from grader import prefetch
     from grader.assignment import load_assignment
+    from grader.errors import MissingFile
     from grader.files import write_atomically
     from grader.grading import execution_order, grade, planned_calls, to_results
+    from grader.results import missing_file_results
     from grader.table import render
 
     assignment = load_assignment(rubric_path, data=early.plan.rubric_data if early is not None else None)
-    report = grade(assignment, Path(args.submission), early=early)
+    try:
+        report = grade(assignment, Path(args.submission), early=early)
+    except MissingFile as missing:  # the student's to fix: a zero with the message, as on Gradescope
+        results = missing_file_results(str(missing), assignment.rubric.submission.filename)
+        if args.json:
+            write_atomically(Path(args.json), results.to_json())
+        if not args.quiet:
+            print(render(results, title=f"{assignment.rubric.assignment}: {args.submission}"))
+        return 0
     results = to_results(report)
     if args.json:
         write_atomically(Path(args.json), results.to_json())

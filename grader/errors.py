@@ -16,3 +16,7 @@ class RubricError(GraderError):
         self.detail = message
         where = f"{path}:{line}" if line is not None else path
         super().__init__(f"{where}: {message}")
+
+
+class MissingFile(GraderError):
+    """A submission folder does not hold the file to grade (or holds several): the student's to fix."""

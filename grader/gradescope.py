@@ -329,19 +329,6 @@ def minimal_error_results(message: str) -> dict[str, Any]:
     }
 
 
-def missing_file_results(message: str, filename: str) -> Results:
-    """The submission has no file to grade: a zero and a message the student can act on."""
-    from grader.results import Results, TestResult
-
-    text = f"{message}\nSubmit {filename} itself (or a zip or folder that holds it) and submit again."
-    return Results(
-        score=0.0, execution_time=0.0, output=text,
-        tests=[TestResult(name=f"The submission holds {filename}", number="0", score=0.0, max_score=0.0,
-                          status="failed", output=text, visibility="visible", tags=["submission"])],
-        extra_data={"submission_error": message},
-    )
-
-
 def not_run_results(assignment: Assignment, submission: Path, done: Sequence[CheckResult] = ()) -> Results:
     """The supervisor's fallback: the checks `done` so far, every other check listed as not run,
     plus a hidden grader-error test."""
@@ -401,6 +388,8 @@ def _grade_here(paths: AutograderPaths, name: str | None, container_mb: int, gra
     try:
         path = locate(paths.submission, filename)
     except GraderError as error:
+        from grader.results import missing_file_results
+
         return missing_file_results(str(error).replace(str(paths.submission), "your submission"), filename)
     info["graded_file"] = str(path.relative_to(paths.submission)) if path.is_relative_to(paths.submission) \
         else str(path)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
 import shutil
 import tempfile
@@ -29,6 +28,7 @@ from typing import Any, cast
 
 from grader.errors import GraderError
 from grader.runner import Outcome
+from grader.safe_open import Refused, read_regular
 
 SUFFIX = ".ipynb"
 # Cell magics whose body is Python that Jupyter runs in the notebook's namespace.
@@ -40,6 +40,7 @@ _HELP_LINE = re.compile(r"^\s*[A-Za-z_][\w.]*\?\??\s*$")
 _LOCATION = re.compile(r"\(line (\d{1,9})(?=[,)])")  # bounded: a line number of 5,000 digits is not one
 _ON_LINE = re.compile(r"\bon line (\d{1,9})\b")
 _MAX_NOTED = 12
+MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
 MAX_LINES = 200_000  # lines of code in one notebook
 CONVERT_SECONDS = 10.0
 
@@ -195,12 +196,12 @@ def read_notebook(path: Path) -> Converted:
     """Read and convert a notebook; raises NotebookError with a message for the student."""
     name = path.name
     advice = "Open it in Jupyter and save it again, or hand in a .py file."
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
+    try:  # the grader's own process reads it: a link, a FIFO or a huge file is refused (safe_open)
+        text = read_regular(path, MAX_NOTEBOOK_BYTES, "notebook").decode("utf-8-sig")
+    except Refused as refused:
+        raise NotebookError(str(refused)) from None
     except UnicodeDecodeError:
         raise NotebookError(f"{name} is not a Jupyter notebook: it is not UTF-8 text. {advice}") from None
-    except OSError as error:
-        raise NotebookError(f"{name} could not be read: {error.strerror or error}") from None
     import nbformat
 
     try:
@@ -253,27 +254,6 @@ class Program:
         return replace(outcome, message=self.message(outcome.message))
 
 
-MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
-
-
-def _refuse(path: Path) -> str | None:
-    """Why the grader's own process must not read this notebook (it reads it to convert it)."""
-    if path.is_symlink():
-        target, folder = os.path.realpath(path), os.path.realpath(path.parent)
-        if not target.startswith(folder + os.sep):
-            return (f"{path.name} is a symbolic link to {os.readlink(path)}, outside the submission: "
-                    "submit the file itself")
-    if path.is_dir():
-        return f"{path.name} is a folder, not a notebook"
-    try:
-        size = path.stat().st_size
-    except OSError as error:
-        return f"{path.name} cannot be read: {error.strerror}"
-    if size > MAX_NOTEBOOK_BYTES:
-        return f"{path.name} is too large ({size / 1024 / 1024:.1f} MB; the limit is 20 MB)"
-    return None
-
-
 @contextlib.contextmanager
 def prepared(submission: Path, module_filename: str) -> Iterator[Program]:
     """The program to run for `submission`: the file itself, or its notebook converted.
@@ -283,10 +263,6 @@ def prepared(submission: Path, module_filename: str) -> Iterator[Program]:
     """
     if not is_notebook(submission):
         yield Program(submission, submission)
-        return
-    refused = _refuse(submission)
-    if refused:
-        yield Program(submission, submission, error=refused)
         return
     try:
         converted = read_notebook(submission)

@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from grader.rubric import Visibility
-from grader.text import cap
+from grader.text import cap, clean
 
 Status = Literal["passed", "failed"]
 SCHEMA_PATH = Path(__file__).parent / "schema" / "gradescope_results.schema.json"
@@ -52,6 +52,19 @@ class Results(BaseModel):
     def to_json(self) -> str:
         # pydantic's own serializer: the same text json.dumps(indent=2) gave, ~6x faster.
         return self.model_dump_json(exclude_none=True, indent=2) + "\n"
+
+
+def missing_file_results(message: str, filename: str) -> Results:
+    """The submission has no file to grade: a zero and a message the student can act on (it
+    lists the submission's own file names: cleaned)."""
+    text = clean(cap(f"{message}\nSubmit {filename} itself (or a zip or folder that holds it) and submit again.",
+                     4000))
+    return Results(
+        score=0.0, execution_time=0.0, output=text,
+        tests=[TestResult(name=f"The submission holds {filename}", number="0", score=0.0, max_score=0.0,
+                          status="failed", output=text, visibility="visible", tags=["submission"])],
+        extra_data={"submission_error": clean(cap(message, 4000))},
+    )
 
 
 def error_results(message: str, execution_time: float = 0.0) -> Results:

@@ -26,7 +26,6 @@ import re
 import selectors
 import shutil
 import signal
-import stat
 import subprocess
 import sys
 import tempfile
@@ -40,6 +39,7 @@ from typing import TYPE_CHECKING, Any, Literal
 # call plan (prefetch.py) before it imports numpy or pydantic. wire (numpy) is imported where a
 # value is encoded or decoded.
 from grader import framing, sandbox, zygote
+from grader.safe_open import Refused, read_regular
 from grader.text import cap
 from grader.zygote import child_environment as child_environment  # lives with the zygote, which needs it cheaply
 
@@ -208,34 +208,13 @@ def check_source(data: bytes, name: str) -> str | None:
 
 
 def read_submission(path: Path, limits: Limits) -> tuple[bytes | None, str | None]:
-    """The submission's bytes, or a clear reason why it cannot be graded (never raises)."""
-    name = path.name
-    limit = int(limits.source_mb * 1024 * 1024)
+    """The submission's bytes, or a clear reason why it cannot be graded (never raises): a link,
+    a folder, a FIFO or device, or a file over the size limit is refused (safe_open)."""
     try:
-        info = os.lstat(path)
-        if stat.S_ISLNK(info.st_mode):
-            target = os.path.realpath(path)
-            folder = os.path.realpath(path.parent)
-            if not target.startswith(folder + os.sep):
-                return None, (f"{name} is a symbolic link to {os.readlink(path)}, outside the submission: "
-                              "submit the file itself")
-            info = os.stat(path)
-        if stat.S_ISDIR(info.st_mode):
-            return None, f"{name} is a folder, not a Python file"
-        if not stat.S_ISREG(info.st_mode):
-            return None, f"{name} is not a regular file"
-        if info.st_size > limit:
-            return None, (f"{name} is too large ({info.st_size / 1024 / 1024:.1f} MB; "
-                          f"the limit is {limits.source_mb:g} MB)")
-        with open(path, "rb") as stream:
-            data = stream.read(limit + 1)
-    except FileNotFoundError:
-        return None, f"{name} does not exist (a broken link?)"
-    except OSError as error:
-        return None, f"{name} cannot be read: {error.strerror}"
-    if len(data) > limit:
-        return None, f"{name} is too large (the limit is {limits.source_mb:g} MB)"
-    problem = check_source(data, name)
+        data = read_regular(path, int(limits.source_mb * 1024 * 1024), "Python file")
+    except Refused as refused:
+        return None, str(refused)
+    problem = check_source(data, path.name)
     return (None, problem) if problem else (data, None)
 
 

@@ -9,9 +9,11 @@ expected and what was found, so a student can fix the upload.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-from grader.errors import GraderError
+from grader.errors import GraderError, MissingFile
+from grader.safe_open import entries, is_real_dir
 
 LITTER = {"__MACOSX", ".DS_Store", "__pycache__", ".ipynb_checkpoints"}
 
@@ -20,17 +22,24 @@ def is_litter(path: Path) -> bool:
     return path.name in LITTER or path.name.startswith(".")
 
 
+def _shown(entry: os.DirEntry[str]) -> str:
+    return f"{entry.name} (a link, not followed)" if entry.is_symlink() else entry.name
+
+
 def listing(folder: Path, limit: int = 20) -> list[str]:
-    """What a folder holds, one level down, without litter: for error messages."""
+    """What a folder holds, one level down, without litter and without following links: for
+    error messages."""
     names: list[str] = []
-    for entry in sorted(folder.iterdir()):
-        if is_litter(entry):
+    for entry in entries(folder):
+        if is_litter(Path(entry.name)):
             continue
-        if entry.is_dir():
-            inner = [f"{entry.name}/{e.name}" for e in sorted(entry.iterdir()) if not is_litter(e)]
+        if is_real_dir(entry):
+            inner = [f"{entry.name}/{_shown(e)}" for e in entries(Path(entry.path)) if not is_litter(Path(e.name))]
             names += inner or [f"{entry.name}/"]
         else:
-            names.append(entry.name)
+            names.append(_shown(entry))
+        if len(names) > limit + 1000:  # a folder of a million files: enough to say "more"
+            break
     return names[:limit] + ([f"... {len(names) - limit} more"] if len(names) > limit else [])
 
 
@@ -44,7 +53,10 @@ def locate(submission: Path, expected: str) -> Path:
     """The file to grade; raises GraderError with what was expected and found.
 
     In a folder, the expected file wins; when it is absent, a Jupyter notebook with the same
-    stem (`hw.ipynb` for `hw.py`) is taken instead, at the top or one folder down.
+    stem (`hw.ipynb` for `hw.py`) is taken instead, at the top or one folder down. Only real
+    folders are looked into: a folder reached through a symbolic link (`solutions -> the
+    reference`) is never searched, so every component between the submission and the file is
+    a real folder; the file itself is read with safe_open.read_regular (no link, no FIFO).
     """
     if not submission.exists() and not submission.is_symlink():
         raise GraderError(f"no such file: {submission}")
@@ -53,15 +65,24 @@ def locate(submission: Path, expected: str) -> Path:
     for name in alternatives(expected):
         top = submission / name
         if top.exists() or top.is_symlink():
-            # Even a folder or a dangling link of that name: the runner then says what is wrong
+            # Even a folder, a link or a FIFO of that name: the runner then says what is wrong
             # with it (zero points), rather than the grader refusing to grade.
             return top
-        nested = [d / name for d in sorted(submission.iterdir())
-                  if d.is_dir() and not is_litter(d) and (d / name).is_file()]
+        nested = [Path(d.path) / name for d in entries(submission)
+                  if is_real_dir(d) and not is_litter(Path(d.name)) and _is_entry(Path(d.path) / name)]
         if len(nested) == 1:
             return nested[0]
         if len(nested) > 1:
-            raise GraderError(f"{submission} holds {len(nested)} copies of {name} in different folders "
+            raise MissingFile(f"{submission} holds {len(nested)} copies of {name} in different folders "
                               f"({', '.join(str(p.relative_to(submission)) for p in nested)}); hand in one")
     found = ", ".join(listing(submission)) or "nothing"
-    raise GraderError(f"{submission} has no {expected} (expected {expected}; found: {found})")
+    raise MissingFile(f"{submission} has no {expected} (expected {expected}; found: {found})")
+
+
+def _is_entry(path: Path) -> bool:
+    """Whether anything (a file, or a link or FIFO the runner will refuse) has this name."""
+    try:
+        os.lstat(path)
+    except OSError:
+        return False
+    return True

@@ -305,3 +305,80 @@ def test_a_line_number_of_five_thousand_digits(tmp_path: Path, results_schema: d
     notebook.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
     graded = bounded_grade(notebook, tmp_path, results_schema, rubric=BOUNDS_RUBRIC)
     assert "(line 999" in graded.test("add")["output"] and graded.results["score"] == 0
+
+
+# -- 1. submission paths -------------------------------------------------------------------------
+
+HOSTILE_REFERENCE = ROOT / "tests" / "hostile" / "reference"
+
+
+@pytest.mark.parametrize("through", ["the reference folder", "/proc/self/cwd"])
+def test_a_linked_folder_is_never_searched(through: str, tmp_path: Path, results_schema: dict) -> None:
+    """`solutions -> reference/` made the reference module the student's work: full marks."""
+    upload = tmp_path / "upload"
+    upload.mkdir()
+    if through == "/proc/self/cwd":  # the grader's working folder, seen from the grader itself
+        (upload / "solutions").symlink_to("/proc/self/cwd")
+        cwd = HOSTILE_REFERENCE
+    else:
+        (upload / "solutions").symlink_to(HOSTILE_REFERENCE)
+        cwd = tmp_path
+    graded = bounded_grade_in(upload, tmp_path, results_schema, cwd=cwd)
+    assert graded.results["score"] == 0
+    assert "has no hostile.py" in graded.results["output"]
+    assert "solutions (a link, not followed)" in graded.results["output"]
+
+
+def test_a_fifo_where_the_notebook_was_expected_does_not_hang(tmp_path: Path, results_schema: dict) -> None:
+    upload = tmp_path / "upload"
+    upload.mkdir()
+    os.mkfifo(upload / "hostile.ipynb")
+    graded = bounded_grade(upload, tmp_path, results_schema, seconds=20)
+    assert graded.results["score"] == 0
+    assert "hostile.ipynb is a named pipe (FIFO), not a notebook" in graded.results["output"]
+
+
+def test_a_fifo_where_the_python_file_was_expected(tmp_path: Path, results_schema: dict) -> None:
+    upload = tmp_path / "upload"
+    upload.mkdir()
+    os.mkfifo(upload / "hostile.py")
+    graded = bounded_grade(upload, tmp_path, results_schema, seconds=20)
+    assert graded.results["score"] == 0 and "is a named pipe (FIFO), not a Python file" in graded.results["output"]
+
+
+def test_a_link_inside_the_submission_is_refused_too(tmp_path: Path, results_schema: dict) -> None:
+    """Even a link to a file of the submission itself: a file graded is never reached through a link."""
+    from tests.test_hostile import SUBMISSIONS
+
+    upload = tmp_path / "upload"
+    upload.mkdir()
+    (upload / "real.py").write_text((SUBMISSIONS / "correct.py").read_text())
+    (upload / "hostile.py").symlink_to("real.py")
+    graded = bounded_grade(upload, tmp_path, results_schema)
+    assert graded.results["score"] == 0 and "hostile.py is a symbolic link to real.py" in graded.results["output"]
+
+
+def test_a_batch_reads_no_linked_folder_fifo_or_device(tmp_path: Path) -> None:
+    from grader.batch_source import submission_files
+
+    student = tmp_path / "alice"
+    (student / "hw").mkdir(parents=True)
+    (student / "hw" / "hostile.py").write_text("x = 1\n")
+    (student / "secret").symlink_to(HOSTILE_REFERENCE)
+    (student / "hw" / "link.py").symlink_to(HOSTILE_REFERENCE / "hostile.py")
+    os.mkfifo(student / "pipe")
+    (student / "null").symlink_to("/dev/zero")
+    assert submission_files(student) == [("alice/hw/hostile.py", b"x = 1\n")]
+
+
+def bounded_grade_in(upload: Path, tmp_path: Path, results_schema: dict, cwd: Path) -> Graded:
+    """bounded_grade from another working folder (the grader's cwd is what /proc/self/cwd shows)."""
+    out = tmp_path / "out" / "results.json"
+    out.parent.mkdir(exist_ok=True)
+    command = [sys.executable, "-m", "grader", "grade", str(upload), "--assignment", str(RUBRIC), "--json", str(out),
+               "--quiet"]
+    process = subprocess.run(command, capture_output=True, text=True, timeout=60, cwd=cwd,
+                             env={**os.environ, "PYTHONPATH": str(ROOT), "NUMGRADER_CACHE": "off"})
+    assert process.returncode == 0, process.stderr[-3000:]
+    return Graded(assert_valid_results(out.read_text(), results_schema), 0, 0, out.stat().st_size, process.stdout,
+                  process.stderr)
