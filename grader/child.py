@@ -39,7 +39,7 @@ import traceback
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from grader import uid_guard  # standard library only
+from grader import cgroup, uid_guard  # standard library only
 
 if TYPE_CHECKING:
     from grader import wire
@@ -279,6 +279,7 @@ def _enter_sandbox(plan: dict[str, Any], status_fd: int, parent: int) -> None:
     if os.getppid() != parent:
         os._exit(1)
     report: dict[str, Any] = {"mode": plan["mode"], "warnings": []}
+    report["memory"] = _memory_bound(plan)  # before the fork: every process of the submission is inside
     namespaces, private_mounts = _unshare(plan, report)
     init = 0
     if namespaces is not None:
@@ -303,6 +304,16 @@ def _enter_sandbox(plan: dict[str, Any], status_fd: int, parent: int) -> None:
         os._exit(SETUP_FAILED)
     _status(status_fd, "sandbox", report=report)
     os.closerange(3, 1 << 16)
+
+
+def _memory_bound(plan: dict[str, Any]) -> str:
+    """Join the session's memory cgroup if there is one; say which memory bound applies."""
+    each = f"{plan['memory_text']} of address space per process"
+    if plan.get("cgroup") and cgroup.join(plan["cgroup"]):
+        return (f"cgroup: {plan['memory_text']} for all of the submission's processes together, shared memory "
+                f"included, no swap; and {each}")
+    shared = "" if plan.get("shared_memory") else "; memfd and SysV shared memory refused"
+    return f"{each} (no memory cgroup on this machine){shared}; the OOM killer takes the submission first"
 
 
 def _init() -> NoReturn:
@@ -407,6 +418,9 @@ def _prepare_student(plan: dict[str, Any], report: dict[str, Any], namespaces: s
                      private_mounts: bool) -> None:
     """P2, still privileged: filesystem view, privilege drop, limits, seccomp."""
     os.umask(0o022)
+    # The OOM killer's first choice, whatever happens to the grader's memory (its children inherit it).
+    with contextlib.suppress(OSError), open("/proc/self/oom_score_adj", "w") as stream:
+        stream.write("1000")
     jailed = False
     if namespaces is not None and private_mounts and not plan.get("pivot_root"):
         report["warnings"].append("no private filesystem on this CPU architecture (no pivot_root number)")
@@ -633,5 +647,6 @@ def _apply_seccomp(plan: dict[str, Any], report: dict[str, Any]) -> bool:
     except OSError as error:
         report["seccomp"] = f"unavailable ({error.strerror})"
         return False
-    report["seccomp"] = "on (IP sockets, namespaces, ptrace, mount, bpf, keyrings refused)"
+    report["seccomp"] = "on (IP sockets, namespaces, ptrace, mount, bpf, keyrings" + (
+        ")" if plan.get("shared_memory") else ", memfd and SysV shared memory refused)")
     return True

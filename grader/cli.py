@@ -57,6 +57,7 @@ def _grade_with(args: argparse.Namespace, rubric_path: Path, early: Prefetch | N
         report = grade(assignment, Path(args.submission), early=early)
     except MissingFile as missing:  # the student's to fix: a zero with the message, as on Gradescope
         results = missing_file_results(str(missing), assignment.rubric.submission.filename)
+        print(f"grader: {results.extra_data['submission_error']}", file=sys.stderr)
         if args.json:
             write_atomically(Path(args.json), results.to_json())
         if not args.quiet:

@@ -45,6 +45,8 @@ class Limits(Model):
     open_files: int = Field(64, ge=16, description="open file descriptors")
     processes: int = Field(32, ge=1, description="processes and threads the submission may run at once")
     source_mb: float = Field(2.0, gt=0, description="largest submission file accepted")
+    shared_memory: bool = Field(
+        False, description="allow memfd and SysV shared memory (memory no per-process limit counts)")
     # The grader's own work on what a submission sent (docs/threat-model.md, "Bounds").
     judge_seconds: float = Field(
         5.0, gt=0, description="grader-side time to judge one case; past it the check fails as unreadable")

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any, Literal
 # Standard library and our own light modules only: `grader grade` starts the child from a saved
 # call plan (prefetch.py) before it imports numpy or pydantic. wire (numpy) is imported where a
 # value is encoded or decoded.
-from grader import framing, sandbox, zygote
+from grader import cgroup, framing, sandbox, zygote
 from grader.safe_open import Refused, read_regular
 from grader.text import cap
 from grader.zygote import child_environment as child_environment  # lives with the zygote, which needs it cheaply
@@ -242,6 +242,8 @@ class ChildSession:
         self._status = bytearray()
         self._exit: dict[str, Any] | None = None
         self._lease: sandbox.UidLease | None = None
+        self._cgroup: cgroup.SandboxCgroup | None = None
+        self._oom_kills = 0
         # The student's working folder (the same path inside the sandbox), and a private one
         # of ours: the pristine copy of the file, and where the child mounts its new root.
         self._workdir = Path(tempfile.mkdtemp(prefix="grader-"))
@@ -256,6 +258,8 @@ class ChildSession:
             self._source.write_bytes(data)
             if sandbox.enabled() and sandbox.host().root:
                 self._lease = sandbox.UidLease()
+                self._cgroup = cgroup.create(f"numgrader-{self._lease.uid}", limits.memory_mb * 1024 * 1024,
+                                             limits.processes)
         except BaseException:
             self.close()
             raise
@@ -276,7 +280,8 @@ class ChildSession:
             self._status_fd, status_write = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
             config.update(status_fd=status_write, parent=os.getpid(), sandbox=sandbox.plan(
                 self.limits, self._workdir, self._submission, self._source, self._private / "root",
-                self._lease.uid if self._lease else None, self._hide))
+                self._lease.uid if self._lease else None, self._hide, self._cgroup.procs if self._cgroup else ()))
+            self._oom_kills = self._cgroup.oom_kills() if self._cgroup else 0
         self._status.clear()
         self._exit = None
         try:
@@ -368,6 +373,9 @@ class ChildSession:
 
     def close(self) -> None:
         self.stop()
+        if self._cgroup is not None:  # empty now: every process of the session has ended
+            self._cgroup.remove()
+            self._cgroup = None
         if self._lease is not None:  # stop() swept already unless a pid namespace made it needless
             self._lease.release()
             self._lease = None
@@ -619,6 +627,9 @@ class ChildSession:
                 cpu = self.limits.cpu_seconds or (self.limits.submission_seconds + self.limits.import_seconds)
                 return Outcome("timeout", message=f"exceeded the time limit ({cpu:g} s of CPU time)", seconds=seconds)
             memory_signals = (signal.SIGKILL, signal.SIGSEGV, signal.SIGBUS, signal.SIGABRT)
+            if -code == signal.SIGKILL and self._cgroup is not None and self._cgroup.oom_kills() > self._oom_kills:
+                return Outcome("memory", seconds=seconds, message=(
+                    f"{self._memory(during_import)} for all of its processes together: the process was killed"))
             if -code in memory_signals and maxrss >= 0.5 * self.limits.memory_mb * 1024 * 1024:
                 return Outcome("memory", message=f"{self._memory(during_import)}: the process was killed by {name}",
                                seconds=seconds)

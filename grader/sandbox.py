@@ -261,12 +261,12 @@ def hidden_paths(extra: Sequence[Path] = ()) -> list[str]:
 
 
 def plan(limits: Limits, workdir: Path, submission: Path, source: Path, mountpoint: Path, uid: int | None,
-         hide: Sequence[Path] = ()) -> dict[str, Any]:
+         hide: Sequence[Path] = (), cgroup: Sequence[str] = ()) -> dict[str, Any]:
     """The child's instructions, as JSON-able data.
 
     `workdir`/`submission`: the student's folder and file (the same paths inside the sandbox);
     `source`: the pristine copy the child copies from; `mountpoint`: where it builds its new
-    root (a folder the student can never write).
+    root (a folder the student can never write); `cgroup`: the session's memory cgroup, if any.
     """
     machine = host()
     links, binds = _view()
@@ -298,7 +298,8 @@ def plan(limits: Limits, workdir: Path, submission: Path, source: Path, mountpoi
         "mountpoint": str(mountpoint),
         "disk_bytes": limits.disk_mb * 1024 * 1024,
         "landlock": _landlock_plan(machine.landlock_abi, binds, links, workdir, covers),
-        "seccomp": seccomp_program(machine.arch).hex() if machine.arch else None,
+        "seccomp": seccomp_program(machine.arch, limits.shared_memory).hex() if machine.arch else None,
+        "shared_memory": limits.shared_memory,
         "pivot_root": PIVOT_ROOT.get(machine.arch or ""),
         "rlimits": {
             "AS": memory,
@@ -311,6 +312,7 @@ def plan(limits: Limits, workdir: Path, submission: Path, source: Path, mountpoi
             "CORE": 0,
         },
         "memory_text": memory_text(limits),
+        "cgroup": list(cgroup),  # cgroup.procs files the child's first process joins (grader/cgroup.py)
         "python_paths": python,
         "preload": list(PRELOAD),
     }
@@ -391,6 +393,12 @@ _DENIED = {
     "fanotify_init": (300, 262), "nfsservctl": (180, 42),
     "iopl": (172, None), "ioperm": (173, None), "uselib": (134, None),
 }
+# Memory no per-process limit counts: memfd pages and SysV shared memory (which outlives its
+# process without an IPC namespace). Refused unless the rubric allows shared memory.
+_SHARED_MEMORY = {
+    "memfd_create": (319, 279), "memfd_secret": (447, 447), "shmget": (29, 194), "shmat": (30, 196),
+    "shmctl": (31, 195), "msgget": (68, 186), "semget": (64, 190),
+}
 _SOCKET = {"x86_64": 41, "aarch64": 198}
 _CLONE = {"x86_64": 56, "aarch64": 220}
 _CLONE3 = 435
@@ -411,9 +419,11 @@ def _op(code: int, k: int, jt: int = 0, jf: int = 0) -> bytes:
 
 
 @functools.cache
-def seccomp_program(arch: str) -> bytes:
-    """A classic-BPF seccomp filter (struct sock_filter[]) for `arch`; see _DENIED."""
+def seccomp_program(arch: str, shared_memory: bool = False) -> bytes:
+    """A classic-BPF seccomp filter (struct sock_filter[]) for `arch`; see _DENIED (and
+    _SHARED_MEMORY, unless `shared_memory`)."""
     column = 0 if arch == "x86_64" else 1
+    denied = dict(_DENIED) if shared_memory else {**_DENIED, **_SHARED_MEMORY}
     program = [
         _op(_LD_ABS, 4),  # seccomp_data.arch
         _op(_JEQ, _AUDIT_ARCH[arch], 1, 0),
@@ -422,7 +432,7 @@ def seccomp_program(arch: str) -> bytes:
     ]
     if arch == "x86_64":  # the x32 ABI: nothing
         program += [_op(_JGE, 0x40000000, 0, 1), _op(_RET, _errno(_EPERM))]
-    for numbers in _DENIED.values():
+    for numbers in denied.values():
         number = numbers[column]
         if number is not None:
             program += [_op(_JEQ, number, 0, 1), _op(_RET, _errno(_EPERM))]

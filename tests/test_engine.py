@@ -289,9 +289,15 @@ def test_folder_submission_and_name_resolution(tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
     (empty / "notes.txt").write_text("")
-    run = subprocess.run([sys.executable, "-m", "grader", "grade", "empty", "--assignment", "tiny"],
+    # The student's to fix, not the grader's: a zero with the message, and the results are written.
+    run = subprocess.run([sys.executable, "-m", "grader", "grade", "empty", "--assignment", "tiny", "--json",
+                          str(out)], capture_output=True, text=True, cwd=tmp_path)
+    assert run.returncode == 0 and "has no tiny.py (expected tiny.py; found: notes.txt)" in run.stderr
+    assert json.loads(out.read_text())["score"] == 0
+    assert "has no tiny.py" in json.loads(out.read_text())["output"]
+    run = subprocess.run([sys.executable, "-m", "grader", "grade", "nowhere", "--assignment", "tiny"],
                          capture_output=True, text=True, cwd=tmp_path)
-    assert run.returncode == 2 and "has no tiny.py (expected tiny.py; found: notes.txt)" in run.stderr
+    assert run.returncode == 2 and "no such file: nowhere" in run.stderr  # a mistyped path is a usage error
 
 
 def test_engine_has_no_assignment_knowledge():

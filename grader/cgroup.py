@@ -1,0 +1,148 @@
+"""A memory cgroup around one sandbox: a bound on all of a submission's memory together.
+
+RLIMIT_AS bounds one process's address space; it does not count memfd pages, SysV shared
+memory, or the sum over 32 processes (4 of 300 MB each pass every per-process limit). A memory
+cgroup counts all of it. Where the grader may make one (root on cgroup v1, or a cgroup v2
+subtree whose parent delegates the memory controller), each session gets its own, under the
+grader's own cgroup:
+  v2  memory.max = the rubric's memory_mb, memory.swap.max = 0, pids.max = processes;
+  v1  memory.limit_in_bytes and memory.memsw.limit_in_bytes (no swap) in the memory hierarchy,
+      pids.max in the pids hierarchy.
+The child's first process joins it (writes its pid to cgroup.procs) before it forks the
+student's, so every process of the submission is inside. Elsewhere (Docker mounts cgroups read
+only, a normal user owns no cgroup) there is none: the sandbox says so, and oom_score_adj and
+the seccomp refusal of shared memory are what remain (docs/threat-model.md).
+`NUMGRADER_SANDBOX_CGROUP=off` turns it off. Standard library only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path("/sys/fs/cgroup")
+
+
+@dataclass(frozen=True)
+class SandboxCgroup:
+    """The folders of one session's cgroup (one on v2; memory and pids on v1)."""
+
+    folders: tuple[str, ...]
+    version: int
+    memory_bytes: int
+    pids: int
+
+    @property
+    def procs(self) -> list[str]:
+        return [os.path.join(folder, "cgroup.procs") for folder in self.folders]
+
+    def oom_kills(self) -> int:
+        """How many of the sandbox's processes the kernel killed for its memory limit so far."""
+        name = "memory.events" if self.version == 2 else "memory.oom_control"
+        for folder in self.folders:
+            with contextlib.suppress(OSError, ValueError):
+                for line in Path(folder, name).read_text().splitlines():
+                    key, _, value = line.partition(" ")
+                    if key == "oom_kill":
+                        return int(value)
+        return 0
+
+    def remove(self) -> None:
+        """Remove the folders (once every process in them has ended)."""
+        for folder in self.folders:
+            with contextlib.suppress(OSError):
+                os.rmdir(folder)
+
+
+def _own_paths() -> dict[str, str]:
+    """This process's cgroup per controller ("" for v2's unified hierarchy)."""
+    paths: dict[str, str] = {}
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/self/cgroup").read_text().splitlines():
+            _, controllers, path = line.split(":", 2)
+            for controller in controllers.split(",") if controllers else [""]:
+                paths[controller] = path
+    return paths
+
+
+def _write(path: Path, text: str) -> bool:
+    try:
+        path.write_text(text)
+        return True
+    except OSError:
+        return False
+
+
+def _fresh(folder: Path) -> Path | None:
+    """`folder`, made anew (one left by a grader that died is reused if empty)."""
+    try:
+        folder.mkdir(mode=0o755)
+    except FileExistsError:
+        with contextlib.suppress(OSError):
+            folder.rmdir()
+        try:
+            folder.mkdir(mode=0o755)
+        except OSError:
+            return None
+    except OSError:
+        return None
+    return folder
+
+
+def create(name: str, memory_bytes: int, pids: int) -> SandboxCgroup | None:
+    """A cgroup for one session, or None where this machine gives the grader none."""
+    if os.environ.get("NUMGRADER_SANDBOX_CGROUP", "").strip().lower() in ("off", "0", "no"):
+        return None
+    own = _own_paths()
+    if "" in own and (ROOT / "cgroup.controllers").exists():
+        return _create_v2(ROOT / own[""].lstrip("/") / name, memory_bytes, pids)
+    if "memory" in own and (ROOT / "memory").is_dir():
+        return _create_v1(name, own, memory_bytes, pids)
+    return None
+
+
+def _create_v2(folder: Path, memory_bytes: int, pids: int) -> SandboxCgroup | None:
+    if not _fresh(folder):
+        return None
+    controllers = (folder / "cgroup.controllers").read_text().split() if (folder / "cgroup.controllers").exists() \
+        else []
+    ok = "memory" in controllers and _write(folder / "memory.max", str(memory_bytes))
+    ok = ok and _write(folder / "memory.swap.max", "0") if (folder / "memory.swap.max").exists() else ok
+    if ok and "pids" in controllers:
+        _write(folder / "pids.max", str(pids))
+    if not ok:
+        with contextlib.suppress(OSError):
+            folder.rmdir()
+        return None
+    return SandboxCgroup((str(folder),), 2, memory_bytes, pids)
+
+
+def _create_v1(name: str, own: dict[str, str], memory_bytes: int, pids: int) -> SandboxCgroup | None:
+    memory = _fresh(ROOT / "memory" / own["memory"].lstrip("/") / name)
+    if memory is None:
+        return None
+    if not _write(memory / "memory.limit_in_bytes", str(memory_bytes)):
+        with contextlib.suppress(OSError):
+            memory.rmdir()
+        return None
+    if (memory / "memory.memsw.limit_in_bytes").exists():
+        _write(memory / "memory.memsw.limit_in_bytes", str(memory_bytes))
+    folders = [str(memory)]
+    if "pids" in own and (ROOT / "pids").is_dir():
+        tasks = _fresh(ROOT / "pids" / own["pids"].lstrip("/") / name)
+        if tasks is not None and _write(tasks / "pids.max", str(pids)):
+            folders.append(str(tasks))
+    return SandboxCgroup(tuple(folders), 1, memory_bytes, pids)
+
+
+def join(procs: list[str]) -> bool:
+    """In the child's first process, as root: move this process into the sandbox's cgroup."""
+    try:
+        for path in procs:
+            with open(path, "w") as stream:
+                stream.write(str(os.getpid()))
+    except OSError:
+        return False
+    return True
