@@ -83,19 +83,11 @@ MAX_EXPONENT = 10_000  # of the variable: t^10000 is already far past any comple
 MAX_CONSTANT_BITS = 4096  # of a constant power such as 2^64
 
 
-class _Constants:
-    """A parse of the tokens that computes only small exact constants (None: not a constant)."""
+class _Tokens:
+    """A cursor over expression_of's tokens, for the recursive-descent readers below."""
 
     def __init__(self, tokens: list[str]) -> None:
         self.tokens, self.pos = tokens, 0
-
-    def check(self) -> None:
-        try:
-            self.expression()
-            if self.pos != len(self.tokens):
-                raise IndexError
-        except (IndexError, ZeroDivisionError):
-            raise UnreadableOrder("cannot read it as one expression") from None
 
     def peek(self) -> str | None:
         return self.tokens[self.pos] if self.pos < len(self.tokens) else None
@@ -104,6 +96,18 @@ class _Constants:
         token = self.tokens[self.pos]
         self.pos += 1
         return token
+
+
+class _Constants(_Tokens):
+    """A parse of the tokens that computes only small exact constants (None: not a constant)."""
+
+    def check(self) -> None:
+        try:
+            self.expression()
+            if self.pos != len(self.tokens):
+                raise IndexError
+        except (IndexError, ZeroDivisionError):
+            raise UnreadableOrder("cannot read it as one expression") from None
 
     def expression(self) -> Fraction | None:
         value = self.term()
@@ -179,19 +183,12 @@ class _NeedsSympy(Exception):
     pass
 
 
-class _Reader:
+class _Reader(_Tokens):
     """Recursive descent over expression_of's tokens; atoms are ("const", value|None) or ("order", (a, b))."""
 
     def __init__(self, tokens: list[str], variable: str) -> None:
-        self.tokens, self.variable, self.pos = tokens, variable, 0
-
-    def peek(self) -> str | None:
-        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
-
-    def take(self) -> str:
-        token = self.tokens[self.pos]
-        self.pos += 1
-        return token
+        super().__init__(tokens)
+        self.variable = variable
 
     @staticmethod
     def order(item: tuple[str, Any]) -> Order:
