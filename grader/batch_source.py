@@ -120,7 +120,7 @@ def submission_files(path: Path) -> list[tuple[str, bytes]]:
         try:
             return read_regular(file, FILE_MAX_BYTES)
         except Refused as refused:
-            return None if "too large" not in str(refused) else f"<{file.stat().st_size} bytes>".encode()
+            return None if refused.size is None else f"<{refused.size} bytes>".encode()
 
     if not path.is_dir() or path.is_symlink():
         data = content(path)

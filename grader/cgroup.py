@@ -106,10 +106,13 @@ def create(name: str, memory_bytes: int, pids: int) -> SandboxCgroup | None:
 def _create_v2(folder: Path, memory_bytes: int, pids: int) -> SandboxCgroup | None:
     if not _fresh(folder):
         return None
-    controllers = (folder / "cgroup.controllers").read_text().split() if (folder / "cgroup.controllers").exists() \
-        else []
+    try:
+        controllers = (folder / "cgroup.controllers").read_text().split()
+    except OSError:
+        controllers = []
     ok = "memory" in controllers and _write(folder / "memory.max", str(memory_bytes))
-    ok = ok and _write(folder / "memory.swap.max", "0") if (folder / "memory.swap.max").exists() else ok
+    if ok and (folder / "memory.swap.max").exists():  # absent when the kernel accounts no swap
+        ok = _write(folder / "memory.swap.max", "0")
     if ok and "pids" in controllers:
         _write(folder / "pids.max", str(pids))
     if not ok:

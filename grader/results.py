@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from grader.rubric import Visibility
-from grader.text import cap, clean
+from grader.text import cap, clean, map_strings
 
 Status = Literal["passed", "failed"]
 SCHEMA_PATH = Path(__file__).parent / "schema" / "gradescope_results.schema.json"
@@ -89,13 +89,7 @@ def size_of(results: Results) -> int:
 
 
 def _capped(value: Any, limit: int) -> Any:
-    if isinstance(value, str):
-        return cap(value, limit)
-    if isinstance(value, dict):
-        return {k: _capped(v, limit) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_capped(v, limit) for v in value]
-    return value
+    return map_strings(value, lambda text: cap(text, limit))
 
 
 def _cut(results: Results, limit: int, note: str) -> Results:

@@ -22,7 +22,12 @@ _FLAGS = os.O_RDONLY | _NOFOLLOW | _NONBLOCK | getattr(os, "O_CLOEXEC", 0) | get
 
 
 class Refused(Exception):
-    """The file cannot be graded; the message says why, for the student."""
+    """The file cannot be graded; the message says why, for the student. `size`: the file's size
+    when that is the reason (too large), else None."""
+
+    def __init__(self, message: str, size: int | None = None) -> None:
+        super().__init__(message)
+        self.size = size
 
 
 def link_text(path: Path) -> str:
@@ -72,7 +77,7 @@ def read_regular(path: Path, limit: int, what: str = "file") -> bytes:
             raise Refused(f"{name} is {kind_of(opened.st_mode)}, not a {what}")
         if opened.st_size > limit:
             raise Refused(f"{name} is too large ({opened.st_size / 1024 / 1024:.1f} MB; "
-                          f"the limit is {limit / 1024 / 1024:g} MB)")
+                          f"the limit is {limit / 1024 / 1024:g} MB)", opened.st_size)
         chunks, left = [], limit + 1
         while left > 0:
             chunk = os.read(fd, min(left, 1 << 20))
@@ -86,7 +91,7 @@ def read_regular(path: Path, limit: int, what: str = "file") -> bytes:
         os.close(fd)
     data = b"".join(chunks)
     if len(data) > limit:
-        raise Refused(f"{name} is too large (the limit is {limit / 1024 / 1024:g} MB)")
+        raise Refused(f"{name} is too large (the limit is {limit / 1024 / 1024:g} MB)", len(data))
     return data
 
 

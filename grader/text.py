@@ -14,6 +14,7 @@ Standard library only.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 MESSAGE_CHARS = 2000  # a message from the child, or a judge's verdict: feedback, not a dump
@@ -43,12 +44,17 @@ def cap(text: str, limit: int = MESSAGE_CHARS) -> str:
     return f"{text[:limit]}… [{len(text) - limit} more characters not shown]"
 
 
+def map_strings(value: Any, function: Callable[[str], str]) -> Any:
+    """`value` (JSON-like data) with `function` applied to every string in it, keys included."""
+    if isinstance(value, str):
+        return function(value)
+    if isinstance(value, dict):
+        return {map_strings(k, function): map_strings(v, function) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [map_strings(v, function) for v in value]
+    return value
+
+
 def clean_tree(value: Any) -> Any:
     """`value` (JSON-like data) with every string, keys included, cleaned."""
-    if isinstance(value, str):
-        return clean(value)
-    if isinstance(value, dict):
-        return {clean_tree(k): clean_tree(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [clean_tree(v) for v in value]
-    return value
+    return map_strings(value, clean)

@@ -52,16 +52,17 @@ class Graded:
 
 def bounded_grade(submission: Path, tmp_path: Path, results_schema: dict[str, Any], *, rubric: Path = RUBRIC,
                   seconds: float = 60, env: dict[str, str] | None = None, budget: int = RESULTS_BUDGET,
-                  quiet: bool = True) -> Graded:
-    """`grader grade SUBMISSION --json` in a process of its own; asserts exit 0, a valid results
-    file within `budget` bytes, and the grader's time and memory bounds."""
+                  quiet: bool = True, cwd: Path | None = None) -> Graded:
+    """`grader grade SUBMISSION --json` in a process of its own (in `cwd`, default tmp_path);
+    asserts exit 0, a valid results file within `budget` bytes, and the grader's time and memory
+    bounds."""
     out = tmp_path / "out" / "results.json"
     rss = tmp_path / "out" / "rss"
     out.parent.mkdir(exist_ok=True)
     command = [sys.executable, "-c", _MEASURED, str(rss), "grade", str(submission), "--assignment", str(rubric),
                "--json", str(out)] + (["--quiet"] if quiet else [])
     started = time.perf_counter()
-    process = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, cwd=tmp_path,
+    process = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, cwd=cwd or tmp_path,
                              env={**os.environ, "PYTHONPATH": str(ROOT), "NUMGRADER_CACHE": "off", **(env or {})})
     elapsed = time.perf_counter() - started
     assert process.returncode == 0, process.stderr[-4000:]
@@ -251,14 +252,15 @@ def test_the_time_budget_stops_python_loops_on_any_thread() -> None:
 
     from grader.time_budget import OverBudget, time_budget
 
-    def spin() -> str:
+    def spin() -> float:
         started = time.perf_counter()
         try:
             with time_budget(0.2):
                 while True:
                     pass
         except OverBudget:
-            return f"{time.perf_counter() - started:.1f}"
+            return time.perf_counter() - started
+        return -1.0
 
     def quick() -> str:
         try:
@@ -269,14 +271,17 @@ def test_the_time_budget_stops_python_loops_on_any_thread() -> None:
         except OverBudget:
             return "fired late"
 
-    found: list[tuple[str, str]] = []
+    found: list[tuple[float, str]] = []
     workers = [threading.Thread(target=lambda: found.append((spin(), quick()))) for _ in range(3)]
     for worker in workers:
         worker.start()
     for worker in workers:
         worker.join(10)
-    assert (spin(), quick()) == ("0.2", "4950")
-    assert found == [("0.2", "4950")] * 3
+    # Stopped at the budget, plus what three spinning threads sharing the GIL add (a few switch intervals).
+    spun, done = spin(), quick()
+    assert 0.2 <= spun < 0.3 and done == "4950"
+    assert len(found) == 3
+    assert all(0.2 <= seconds < 1.0 and text == "4950" for seconds, text in found), found
 
 
 def test_a_notebook_of_thirty_thousand_magic_lines_converts_in_linear_time(tmp_path: Path,
@@ -323,27 +328,21 @@ def test_a_linked_folder_is_never_searched(through: str, tmp_path: Path, results
     else:
         (upload / "solutions").symlink_to(HOSTILE_REFERENCE)
         cwd = tmp_path
-    graded = bounded_grade_in(upload, tmp_path, results_schema, cwd=cwd)
+    graded = bounded_grade(upload, tmp_path, results_schema, cwd=cwd)
     assert graded.results["score"] == 0
     assert "has no hostile.py" in graded.results["output"]
     assert "solutions (a link, not followed)" in graded.results["output"]
 
 
-def test_a_fifo_where_the_notebook_was_expected_does_not_hang(tmp_path: Path, results_schema: dict) -> None:
+@pytest.mark.parametrize(("name", "what"), [("hostile.ipynb", "notebook"), ("hostile.py", "Python file")])
+def test_a_fifo_where_the_file_was_expected_does_not_hang(name: str, what: str, tmp_path: Path,
+                                                          results_schema: dict) -> None:
     upload = tmp_path / "upload"
     upload.mkdir()
-    os.mkfifo(upload / "hostile.ipynb")
+    os.mkfifo(upload / name)
     graded = bounded_grade(upload, tmp_path, results_schema, seconds=20)
     assert graded.results["score"] == 0
-    assert "hostile.ipynb is a named pipe (FIFO), not a notebook" in graded.results["output"]
-
-
-def test_a_fifo_where_the_python_file_was_expected(tmp_path: Path, results_schema: dict) -> None:
-    upload = tmp_path / "upload"
-    upload.mkdir()
-    os.mkfifo(upload / "hostile.py")
-    graded = bounded_grade(upload, tmp_path, results_schema, seconds=20)
-    assert graded.results["score"] == 0 and "is a named pipe (FIFO), not a Python file" in graded.results["output"]
+    assert f"{name} is a named pipe (FIFO), not a {what}" in graded.results["output"]
 
 
 def test_a_link_inside_the_submission_is_refused_too(tmp_path: Path, results_schema: dict) -> None:
@@ -369,98 +368,3 @@ def test_a_batch_reads_no_linked_folder_fifo_or_device(tmp_path: Path) -> None:
     os.mkfifo(student / "pipe")
     (student / "null").symlink_to("/dev/zero")
     assert submission_files(student) == [("alice/hw/hostile.py", b"x = 1\n")]
-
-
-def bounded_grade_in(upload: Path, tmp_path: Path, results_schema: dict, cwd: Path) -> Graded:
-    """bounded_grade from another working folder (the grader's cwd is what /proc/self/cwd shows)."""
-    out = tmp_path / "out" / "results.json"
-    out.parent.mkdir(exist_ok=True)
-    command = [sys.executable, "-m", "grader", "grade", str(upload), "--assignment", str(RUBRIC), "--json", str(out),
-               "--quiet"]
-    process = subprocess.run(command, capture_output=True, text=True, timeout=60, cwd=cwd,
-                             env={**os.environ, "PYTHONPATH": str(ROOT), "NUMGRADER_CACHE": "off"})
-    assert process.returncode == 0, process.stderr[-3000:]
-    return Graded(assert_valid_results(out.read_text(), results_schema), 0, 0, out.stat().st_size, process.stdout,
-                  process.stderr)
-
-
-# -- 5. memory is bounded for the whole sandbox --------------------------------------------------
-
-root_only = pytest.mark.skipif(os.geteuid() != 0, reason="needs root (as CI runs)")
-
-
-def _memory_cgroup_available() -> bool:
-    from grader import cgroup
-
-    made = cgroup.create(f"numgrader-probe-{os.getpid()}", 64 << 20, 8)
-    if made is None:
-        return False
-    made.remove()
-    return True
-
-
-def test_the_sandbox_refuses_shared_memory_and_is_the_oom_killers_first_choice(tmp_path: Path,
-                                                                             results_schema: dict) -> None:
-    graded = bounded_grade(BOUNDS / "memory_together.py", tmp_path, results_schema, rubric=BOUNDS_RUBRIC)
-    assert "not expected: memfd -> permissionerror" in graded.test("graph")["output"]  # memfd_create refused
-    assert graded.test("order")["score"] == 1  # shmget refused: the answer it gives only then
-    assert graded.test("iterations")["extra_data"]["outcome"] == "ok"
-    seccomp = graded.results["extra_data"]["sandbox"]["seccomp"]
-    assert "memfd and SysV shared memory refused" in seccomp
-
-
-@root_only
-def test_processes_holding_memory_together_are_bounded_by_the_sandboxs_cgroup(tmp_path: Path,
-                                                                             results_schema: dict) -> None:
-    if not _memory_cgroup_available():
-        pytest.skip("this machine gives the grader no memory cgroup")
-    graded = bounded_grade(BOUNDS / "memory_together.py", tmp_path, results_schema, rubric=BOUNDS_RUBRIC)
-    assert graded.test("add")["score"] == 0  # 4 x 300 MB > 1 GiB for the whole sandbox: not all held
-    assert graded.results["extra_data"]["sandbox"]["memory"].startswith("cgroup: 1 GiB for all")
-    # The control: without the cgroup, the same four processes all hold their memory.
-    control = bounded_grade(BOUNDS / "memory_together.py", tmp_path, results_schema, rubric=BOUNDS_RUBRIC,
-                            env={"NUMGRADER_SANDBOX_CGROUP": "off"})
-    assert control.test("add")["score"] == 1
-    assert "(no memory cgroup on this machine)" in control.results["extra_data"]["sandbox"]["memory"]
-
-
-def _container_cgroup(mb: int) -> Any:
-    """A memory cgroup like Docker's --memory (v2, or v1 with swap counted), for a whole grader run."""
-    from grader import cgroup
-
-    return cgroup.create(f"numgrader-container-{os.getpid()}", mb << 20, 4096)
-
-
-@root_only
-@pytest.mark.parametrize("mode", ["auto", "nonamespaces"])
-def test_the_grader_survives_a_768_mb_container(mode: str, tmp_path: Path, results_schema: dict) -> None:
-    """The whole grader in 768 MB, the sandbox without a cgroup of its own (as in Docker): the
-    OOM killer acts (asserted), ends the submission's processes, and the grade is written."""
-    container = _container_cgroup(768)
-    if container is None:
-        pytest.skip("this machine gives the grader no memory cgroup")
-    try:
-        out = tmp_path / "results.json"
-        launcher = f"open({container.procs[0]!r}, 'w').write(str(__import__('os').getpid())); " + \
-            "import sys; sys.argv[0] = 'grader'; from grader.cli import entry; entry()"
-        command = [sys.executable, "-c", launcher, "grade", str(BOUNDS / "container_hog.py"), "--assignment",
-                   str(BOUNDS_RUBRIC), "--json", str(out), "--quiet"]
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "NUMGRADER_CACHE": "off", "NUMGRADER_SANDBOX": mode,
-               "NUMGRADER_SANDBOX_CGROUP": "off"}
-        process = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env)
-        kills = container.oom_kills()
-        assert process.returncode == 0, process.stderr[-3000:]
-        results = assert_valid_results(out.read_text(), results_schema)
-    finally:
-        for _ in range(50):
-            try:
-                container.remove()
-                if not Path(container.folders[0]).exists():
-                    break
-            except OSError:
-                pass
-            time.sleep(0.1)
-    assert kills > 0  # the container's limit was reached: the attack is real
-    scores = {t["extra_data"]["function"]: t["score"] for t in results["tests"] if "function" in t["extra_data"]}
-    assert scores["graph"] == 1  # no SysV segment was made at all
-    assert scores["order"] == 1 and scores["iterations"] == 1  # the grading went on, with the real grade
