@@ -225,13 +225,14 @@ def init_worker(spec: AssignmentSpec, parent: int) -> None:
     # worker forked from the batch first forgets any warm worker the batch had.
     from multiprocessing import util
 
-    from grader import zygote
+    from grader import cgroup, zygote
 
     zygote.forget_inherited()
     zygote.start_shared()
     # A forked worker ends with os._exit, without atexit: stop the warm worker (and wait for
     # it, so its CPU is this worker's) from multiprocessing's own exit hook, which both run.
     util.Finalize(None, zygote.stop_shared, exitpriority=10)
+    util.Finalize(None, cgroup.remove_idle, exitpriority=9)  # after the warm worker: its children are gone
     with contextlib.suppress(Exception):  # a failure is reported by the first task instead
         assignment_for(spec)
 

@@ -17,6 +17,7 @@ the seccomp refusal of shared memory are what remain (docs/threat-model.md).
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ ROOT = Path("/sys/fs/cgroup")
 class SandboxCgroup:
     """The folders of one session's cgroup (one on v2; memory and pids on v1)."""
 
+    name: str
     folders: tuple[str, ...]
     version: int
     memory_bytes: int
@@ -48,6 +50,12 @@ class SandboxCgroup:
                     if key == "oom_kill":
                         return int(value)
         return 0
+
+    def empty(self) -> bool:
+        try:
+            return all(not Path(path).read_text().strip() for path in self.procs)
+        except OSError:
+            return False
 
     def remove(self) -> None:
         """Remove the folders (once every process in them has ended)."""
@@ -91,19 +99,58 @@ def _fresh(folder: Path) -> Path | None:
     return folder
 
 
+# Making and removing a memory cgroup costs the kernel several milliseconds (v1): a process
+# keeps its sessions' cgroups, empty, for its next session of the same uid, and removes them when
+# it exits (atexit; a batch worker also from multiprocessing's exit hook). A grader that is killed
+# leaves its empty `numgrader-<uid>` folders behind: at most one per sandbox uid, and the next
+# session of that uid, in any process, removes and remakes it (_fresh).
+_idle: dict[str, SandboxCgroup] = {}
+
+
 def create(name: str, memory_bytes: int, pids: int) -> SandboxCgroup | None:
     """A cgroup for one session, or None where this machine gives the grader none."""
     if os.environ.get("NUMGRADER_SANDBOX_CGROUP", "").strip().lower() in ("off", "0", "no"):
         return None
+    kept = _idle.pop(name, None)
+    if kept is not None:
+        if (kept.memory_bytes, kept.pids) == (memory_bytes, pids) and kept.empty():
+            return kept
+        kept.remove()
     own = _own_paths()
+    made = None
     if "" in own and (ROOT / "cgroup.controllers").exists():
-        return _create_v2(ROOT / own[""].lstrip("/") / name, memory_bytes, pids)
-    if "memory" in own and (ROOT / "memory").is_dir():
-        return _create_v1(name, own, memory_bytes, pids)
-    return None
+        made = _create_v2(name, ROOT / own[""].lstrip("/") / name, memory_bytes, pids)
+    elif "memory" in own and (ROOT / "memory").is_dir():
+        made = _create_v1(name, own, memory_bytes, pids)
+    if made is not None and not _registered:
+        _register_exit()
+    return made
 
 
-def _create_v2(folder: Path, memory_bytes: int, pids: int) -> SandboxCgroup | None:
+def release(made: SandboxCgroup) -> None:
+    """A session is over (every process of it has ended): keep its cgroup for the next one."""
+    if made.empty():
+        _idle.setdefault(made.name, made)
+    else:
+        made.remove()
+
+
+def remove_idle() -> None:
+    """Remove the cgroups kept for later sessions (at exit)."""
+    while _idle:
+        _idle.popitem()[1].remove()
+
+
+_registered = False
+
+
+def _register_exit() -> None:
+    global _registered
+    _registered = True
+    atexit.register(remove_idle)
+
+
+def _create_v2(name: str, folder: Path, memory_bytes: int, pids: int) -> SandboxCgroup | None:
     if not _fresh(folder):
         return None
     try:
@@ -119,7 +166,7 @@ def _create_v2(folder: Path, memory_bytes: int, pids: int) -> SandboxCgroup | No
         with contextlib.suppress(OSError):
             folder.rmdir()
         return None
-    return SandboxCgroup((str(folder),), 2, memory_bytes, pids)
+    return SandboxCgroup(name, (str(folder),), 2, memory_bytes, pids)
 
 
 def _create_v1(name: str, own: dict[str, str], memory_bytes: int, pids: int) -> SandboxCgroup | None:
@@ -137,7 +184,7 @@ def _create_v1(name: str, own: dict[str, str], memory_bytes: int, pids: int) -> 
         tasks = _fresh(ROOT / "pids" / own["pids"].lstrip("/") / name)
         if tasks is not None and _write(tasks / "pids.max", str(pids)):
             folders.append(str(tasks))
-    return SandboxCgroup(tuple(folders), 1, memory_bytes, pids)
+    return SandboxCgroup(name, tuple(folders), 1, memory_bytes, pids)
 
 
 def join(procs: list[str]) -> bool:

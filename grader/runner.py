@@ -374,7 +374,7 @@ class ChildSession:
     def close(self) -> None:
         self.stop()
         if self._cgroup is not None:  # empty now: every process of the session has ended
-            self._cgroup.remove()
+            cgroup.release(self._cgroup)
             self._cgroup = None
         if self._lease is not None:  # stop() swept already unless a pid namespace made it needless
             self._lease.release()
