@@ -420,10 +420,26 @@ def _op(code: int, k: int, jt: int = 0, jf: int = 0) -> bytes:
 
 @functools.cache
 def seccomp_program(arch: str, shared_memory: bool = False) -> bytes:
-    """A classic-BPF seccomp filter (struct sock_filter[]) for `arch`; see _DENIED (and
-    _SHARED_MEMORY, unless `shared_memory`)."""
+    """The sandbox's classic-BPF seccomp filter (struct sock_filter[]) for `arch`: _DENIED (and
+    _SHARED_MEMORY, unless `shared_memory`) refused with EPERM, clone3 with ENOSYS (libc falls
+    back to clone, whose namespace flags are refused), sockets other than AF_UNIX."""
     column = 0 if arch == "x86_64" else 1
     denied = dict(_DENIED) if shared_memory else {**_DENIED, **_SHARED_MEMORY}
+    refused = {number: _EPERM for number in (numbers[column] for numbers in denied.values()) if number is not None}
+    refused[_CLONE3] = _ENOSYS
+    return bpf_filter(arch, refused, unix_sockets_only=True)
+
+
+def syscall_number(name: str, arch: str) -> int | None:
+    """The number of a system call this module knows by name (_DENIED, _SHARED_MEMORY)."""
+    numbers = {**_DENIED, **_SHARED_MEMORY}.get(name)
+    return None if numbers is None else numbers[0 if arch == "x86_64" else 1]
+
+
+def bpf_filter(arch: str, refused: dict[int, int], *, unix_sockets_only: bool) -> bytes:
+    """A seccomp filter for `arch`: each system call of `refused` (number -> errno) fails with its
+    errno, clone() with a namespace flag fails with EPERM, other ABIs (i386, x32) get nothing, and
+    with `unix_sockets_only` socket() makes only AF_UNIX sockets. Everything else is allowed."""
     program = [
         _op(_LD_ABS, 4),  # seccomp_data.arch
         _op(_JEQ, _AUDIT_ARCH[arch], 1, 0),
@@ -432,15 +448,13 @@ def seccomp_program(arch: str, shared_memory: bool = False) -> bytes:
     ]
     if arch == "x86_64":  # the x32 ABI: nothing
         program += [_op(_JGE, 0x40000000, 0, 1), _op(_RET, _errno(_EPERM))]
-    for numbers in denied.values():
-        number = numbers[column]
-        if number is not None:
-            program += [_op(_JEQ, number, 0, 1), _op(_RET, _errno(_EPERM))]
-    program += [_op(_JEQ, _CLONE3, 0, 1), _op(_RET, _errno(_ENOSYS))]  # libc falls back to clone
-    program += [  # socket(): AF_UNIX only
-        _op(_JEQ, _SOCKET[arch], 0, 4), _op(_LD_ABS, 16), _op(_JEQ, _AF_UNIX, 0, 1),
-        _op(_RET, _ALLOW), _op(_RET, _errno(_EAFNOSUPPORT)),
-    ]
+    for number, errno in refused.items():
+        program += [_op(_JEQ, number, 0, 1), _op(_RET, _errno(errno))]
+    if unix_sockets_only:
+        program += [
+            _op(_JEQ, _SOCKET[arch], 0, 4), _op(_LD_ABS, 16), _op(_JEQ, _AF_UNIX, 0, 1),
+            _op(_RET, _ALLOW), _op(_RET, _errno(_EAFNOSUPPORT)),
+        ]
     program += [  # clone(): no new namespaces
         _op(_JEQ, _CLONE[arch], 0, 4), _op(_LD_ABS, 16), _op(_JSET, _NAMESPACE_FLAGS, 0, 1),
         _op(_RET, _errno(_EPERM)), _op(_RET, _ALLOW),
