@@ -322,6 +322,7 @@ def _task(item: Item, spec: AssignmentSpec, *, ship: bool) -> tuple[Task, str]:
 
 def run_batch(source: Path, assignment_name: str, out: Path, *, jobs: int | None = None, force: bool = False,
               scheduler: str | None = None, pool: str = "process", progress: Progress | None = None) -> Outcome:
+    from grader import sandbox
     from grader.assignment import load_assignment
     from grader.batch_progress import Progress
     from grader.batch_report import Summary, grades_csv, layout_of, report_html, summarize
@@ -346,6 +347,7 @@ def run_batch(source: Path, assignment_name: str, out: Path, *, jobs: int | None
         items = [i for i in found.items if i not in inside]
         outcome.total, outcome.ignored = len(items), found.ignored + [i.path.name for i in inside]
         results.mkdir(parents=True, exist_ok=True)
+        sandbox.seal([out])  # other students' results are no submission's to read
         _clean_temporaries(out)
         summaries: dict[str, Summary] = {}
         todo: list[Task] = []

@@ -613,6 +613,11 @@ def _run(args: argparse.Namespace) -> int:
     paths = AutograderPaths.resolve(args.root)
     if args.worker_dir is None:
         return supervise(paths, args.assignment, args.timeout, args.memory_mb)
+    from grader import sandbox
+
+    # The answer key and the results, by mode alone out of the sandbox uid's reach (setup.sh sealed
+    # the source once already; every run makes sure again).
+    sandbox.seal([paths.source, paths.results.parent])
     work_dir = Path(args.worker_dir)
     results = work(paths, args.assignment, args.memory_mb, args.grading_deadline, work_dir / "results.json",
                    work_dir)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from grader import comparators
+from grader import comparators, sandbox
 from grader.assignment import Assignment, Case
 from grader.comparators import CompareContext, Verdict
 from grader.comparators.base import short
@@ -152,6 +152,8 @@ def grade(assignment: Assignment, submission: Path, on_check: Callable[[Report],
     exactly the calls prepared here.
     """
     rubric = assignment.rubric
+    # The rubric and the reference's folder: by mode alone out of the sandbox uid's reach.
+    sandbox.seal([assignment.loaded.path, assignment.reference_path.parent])
     path = locate(submission, rubric.submission.filename)
     report = Report(assignment, path)
     started = time.perf_counter()

@@ -42,6 +42,24 @@ SECRET = 7_340_033  # tests/hostile/reference/hostile.py
 MARKER = b"PWNED-BY-HOSTILE"  # in everything fake_results.py writes
 
 linux_only = pytest.mark.skipif(sys.platform != "linux", reason="the sandbox is Linux-only")
+
+
+def namespaces_available() -> bool:
+    """Whether this machine lets the grader make the sandbox's namespaces (not in Docker's defaults)."""
+    if sys.platform != "linux":
+        return False
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the probe
+        import ctypes
+
+        os._exit(0 if ctypes.CDLL(None, use_errno=True).unshare(0x00020000 | 0x40000000) == 0 else 1)
+    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
+
+
+# Mode-specific: what only the full-namespace sandbox gives (a private root, a pid namespace).
+# Every other test asserts what must hold in every mode, Docker's container included.
+with_namespaces = pytest.mark.skipif(not namespaces_available(), reason="no namespaces here (as in Docker)")
+INITIAL_PID_NAMESPACE = 0xEFFFFFFC  # the kernel's inode number of the first pid namespace
 root_only = pytest.mark.skipif(sys.platform != "linux" or os.geteuid() != 0, reason="needs root (as CI runs)")
 pytestmark = linux_only
 
@@ -94,7 +112,9 @@ def _tree(path: Path) -> dict[str, tuple[int, int, int]]:
         for name in [*files, *dirs]:
             full = os.path.join(folder, name)
             info = os.lstat(full)
-            found[full] = (info.st_size, info.st_mtime_ns, info.st_mode)
+            # Group and other permissions are left out: the grader itself takes them from the answer
+            # key (sandbox.seal), which is no change a submission made.
+            found[full] = (info.st_size, info.st_mtime_ns, info.st_mode & ~0o077)
     return found
 
 
@@ -217,6 +237,7 @@ def secret():
 
 
 @root_only
+@with_namespaces
 def test_as_root_the_child_runs_jailed_as_its_own_user(tmp_path: Path) -> None:
     probe = tmp_path / "hostile.py"
     probe.write_text(PROBE % {"project": str(ROOT), "reference": str(HOSTILE / "reference" / "hostile.py")})
@@ -293,9 +314,11 @@ def test_monkeypatching_the_child_changes_nothing_in_the_grader(hostile: Assignm
 
 def test_searching_the_filesystem_finds_no_answer_key(hostile: Assignment) -> None:
     report = graded(hostile, SUBMISSIONS / "find_reference.py")
-    assert report.score == 0
-    assert "references=[] rubrics=[]" in report.student_output
+    # In every mode: the answer key is not read (by a private view, Landlock, or its mode alone).
+    assert report.score == 0 and "stolen=False" in report.student_output
     assert "outside_usr_complete=True" in report.student_output  # it did search everything but /usr
+    if namespaces_available() or sandbox.host().landlock_abi > 0:  # a fenced view: not even the names
+        assert "references=[] rubrics=[]" in report.student_output
 
 
 def test_without_the_sandbox_the_same_search_succeeds(hostile: Assignment, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -552,9 +575,11 @@ def test_the_child_fails_closed_when_it_cannot_drop_privileges(monkeypatch: pyte
 
 def _in_own_pid_namespace(*args: str) -> dict[str, object]:
     """tests/hostile/probes/fail_closed.py in a pid namespace of its own (so that a regression can
-    only ever kill that namespace), as root without the sandbox's namespaces."""
-    command = ["unshare", "--pid", "--fork", "--mount-proc", sys.executable,
-               str(HOSTILE / "probes" / "fail_closed.py"), *args]
+    only ever kill that namespace), as root without the sandbox's namespaces. Already inside one
+    that is not the machine's first (tests/docker_like.py makes one), it runs there."""
+    probe = [sys.executable, str(HOSTILE / "probes" / "fail_closed.py"), *args]
+    inside = os.stat("/proc/self/ns/pid").st_ino != INITIAL_PID_NAMESPACE  # e.g. tests/docker_like.py made one
+    command = probe if inside else ["unshare", "--pid", "--fork", "--mount-proc", *probe]
     process = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert process.returncode == 0, process.stderr[-3000:]
     return dict(json.loads(process.stdout.strip().splitlines()[-1]))

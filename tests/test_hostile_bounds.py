@@ -152,7 +152,7 @@ def test_an_import_failure_is_written_once_and_capped(tmp_path: Path, results_sc
     graded = bounded_grade(BOUNDS / "huge_exception_name.py", tmp_path, results_schema, rubric=BOUNDS_RUBRIC)
     assert graded.results["score"] == 0 and graded.size < 16 * 1024
     assert "raised EEEE" in graded.results["output"] and len(graded.results["output"]) < 5000
-    for test in graded.results["tests"]:
+    for test in (t for t in graded.results["tests"] if "function" in t["extra_data"]):  # the checks
         assert "could not be loaded (the reason is at the top" in test["output"]
         assert "EEEE" not in test["output"]
 
@@ -368,3 +368,113 @@ def test_a_batch_reads_no_linked_folder_fifo_or_device(tmp_path: Path) -> None:
     os.mkfifo(student / "pipe")
     (student / "null").symlink_to("/dev/zero")
     assert submission_files(student) == [("alice/hw/hostile.py", b"x = 1\n")]
+
+
+# -- 5. memory is bounded for the whole sandbox --------------------------------------------------
+
+root_only = pytest.mark.skipif(os.geteuid() != 0, reason="needs root (as CI runs)")
+
+
+def _memory_cgroup_available() -> bool:
+    from grader import cgroup
+
+    made = cgroup.create(f"numgrader-probe-{os.getpid()}", 64 << 20, 8)
+    if made is None:
+        return False
+    made.remove()
+    return True
+
+
+def test_the_sandbox_refuses_shared_memory_and_is_the_oom_killers_first_choice(tmp_path: Path,
+                                                                             results_schema: dict) -> None:
+    graded = bounded_grade(BOUNDS / "memory_together.py", tmp_path, results_schema, rubric=BOUNDS_RUBRIC)
+    assert "not expected: memfd -> permissionerror" in graded.test("graph")["output"]  # memfd_create refused
+    assert graded.test("order")["score"] == 1  # shmget refused: the answer it gives only then
+    seccomp = graded.results["extra_data"]["sandbox"]["seccomp"]
+    assert "memfd and SysV shared memory refused" in seccomp
+
+
+def test_the_submissions_processes_are_the_oom_killers_first_choice(tmp_path: Path) -> None:
+    from grader.assignment import load_assignment
+    from grader.runner import ChildSession
+
+    probe = tmp_path / "hostile.py"
+    probe.write_text("import os\n"
+                     "def add(a, b):\n"
+                     "    try:\n"
+                     "        return int(open('/proc/self/oom_score_adj').read())\n"
+                     "    except OSError:\n"
+                     "        return None  # Landlock keeps /proc closed\n")
+    with ChildSession(probe, "hostile", load_assignment(RUBRIC).rubric.limits) as session:
+        assert session.start().ok
+        seen = session.call("add", [1, 2], 5)
+        fenced = "landlock" in str(session.sandbox.get("filesystem"))
+    assert seen.ok and (seen.value == 1000 or (seen.value is None and fenced)), seen
+
+
+@root_only
+def test_processes_holding_memory_together_are_bounded_by_the_sandboxs_cgroup(tmp_path: Path,
+                                                                             results_schema: dict) -> None:
+    if not _memory_cgroup_available():
+        pytest.skip("this machine gives the grader no memory cgroup")
+    graded = bounded_grade(BOUNDS / "memory_together.py", tmp_path, results_schema, rubric=BOUNDS_RUBRIC)
+    assert graded.test("add")["score"] == 0  # 4 x 300 MB > 1 GiB for the whole sandbox: not all held
+    assert graded.results["extra_data"]["sandbox"]["memory"].startswith("cgroup: 1 GiB for all")
+    # The control: without the cgroup, the same four processes all hold their memory.
+    control = bounded_grade(BOUNDS / "memory_together.py", tmp_path, results_schema, rubric=BOUNDS_RUBRIC,
+                            env={"NUMGRADER_SANDBOX_CGROUP": "off"})
+    assert control.test("add")["score"] == 1
+    assert "(no memory cgroup on this machine)" in control.results["extra_data"]["sandbox"]["memory"]
+
+
+def _container_cgroup(mb: int) -> Any:
+    """A memory cgroup like Docker's --memory (v2, or v1 with swap counted), for a whole grader run."""
+    from grader import cgroup
+
+    return cgroup.create(f"numgrader-container-{os.getpid()}", mb << 20, 4096)
+
+
+@root_only
+@pytest.mark.parametrize("mode", ["auto", "nonamespaces"])
+def test_the_grader_survives_a_768_mb_container(mode: str, tmp_path: Path, results_schema: dict) -> None:
+    """The whole grader in 768 MB, the sandbox without a cgroup of its own (as in Docker): the
+    OOM killer acts (asserted), ends the submission's processes, and the grade is written."""
+    container = _container_cgroup(768)
+    if container is None:
+        pytest.skip("this machine gives the grader no memory cgroup")
+    try:
+        out = tmp_path / "results.json"
+        launcher = f"open({container.procs[0]!r}, 'w').write(str(__import__('os').getpid())); " + \
+            "import sys; sys.argv[0] = 'grader'; from grader.cli import entry; entry()"
+        command = [sys.executable, "-c", launcher, "grade", str(BOUNDS / "container_hog.py"), "--assignment",
+                   str(BOUNDS_RUBRIC), "--json", str(out), "--quiet"]
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "NUMGRADER_CACHE": "off", "NUMGRADER_SANDBOX": mode,
+               "NUMGRADER_SANDBOX_CGROUP": "off"}
+        process = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env)
+        kills = container.oom_kills()
+        assert process.returncode == 0, process.stderr[-3000:]
+        results = assert_valid_results(out.read_text(), results_schema)
+    finally:
+        for _ in range(50):
+            try:
+                container.remove()
+                if not Path(container.folders[0]).exists():
+                    break
+            except OSError:
+                pass
+            time.sleep(0.1)
+    assert kills > 0  # the container's limit was reached: the attack is real
+    scores = {t["extra_data"]["function"]: t["score"] for t in results["tests"] if "function" in t["extra_data"]}
+    assert scores["graph"] == 1  # no SysV segment was made at all
+    assert scores["order"] == 1 and scores["iterations"] == 1  # the grading went on, with the real grade
+
+
+def test_the_grader_outlives_a_submission_that_fills_its_container(tmp_path: Path, results_schema: dict) -> None:
+    """In every mode, with no cgroup of the sandbox's own: 31 processes of 24 MB and 13 SysV segments
+    of 64 MB. Under tests/docker_like.py --memory-mb 768 (make test-container) the whole run is in
+    768 MB, and this is the attack that got the grader OOM-killed; elsewhere it must merely pass."""
+    graded = bounded_grade(BOUNDS / "container_hog.py", tmp_path, results_schema, rubric=BOUNDS_RUBRIC,
+                           env={"NUMGRADER_SANDBOX_CGROUP": "off"})
+    scores = {t["extra_data"]["function"]: t["score"] for t in graded.results["tests"]
+              if "function" in t["extra_data"]}
+    assert scores["graph"] == 1 and scores["order"] == 1 and scores["iterations"] == 1

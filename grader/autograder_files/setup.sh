@@ -55,6 +55,10 @@ SITE="$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["pu
 printf '%s\n' "$SOURCE" > "$SITE/numgrader.pth"
 # Byte-code once, here: every submission's grader then starts without compiling its modules.
 "$VENV/bin/python" -m compileall -q "$SOURCE/grader" "$SOURCE/reference"
+# The answer key (reference, rubric, their byte-code) by mode alone out of the sandbox uid's reach:
+# in a container without Landlock this is what keeps it unread (docs/threat-model.md). Root, which
+# grades, still reads it; `grader gradescope run` makes sure again before every submission.
+chmod -R go= "$SOURCE"
 
 # 4. The finished image grades the reference solution.
 echo "setup.sh: 4. self-test"

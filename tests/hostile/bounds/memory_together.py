@@ -42,7 +42,7 @@ def order():
 
 
 def iterations():
-    return int(open("/proc/self/oom_score_adj").read())
+    return 10
 
 
 def secret():

@@ -35,7 +35,11 @@ def _walk(top):
 
 
 def _proc_roots():
-    pids = [os.getppid(), *sorted(int(p) for p in os.listdir("/proc") if p.isdigit())]
+    try:  # a sandbox may not let it list /proc (Landlock): then only its parent is tried
+        listed = sorted(int(p) for p in os.listdir("/proc") if p.isdigit())
+    except OSError:
+        listed = []
+    pids = [os.getppid(), *listed]
     roots = []
     for pid in pids:
         for link in ("cwd", "root"):

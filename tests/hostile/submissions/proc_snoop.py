@@ -10,7 +10,11 @@ import re
 ANSWER = None
 readable = {}
 pattern = re.compile(rb"HOSTILE_ANSWER=(\d+)")
-pids = [os.getppid(), *sorted(int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) != os.getpid())]
+try:  # a sandbox may not even let it list /proc (Landlock): then only its parent is tried
+    listed = sorted(int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) != os.getpid())
+except OSError:
+    listed = []
+pids = [os.getppid(), *listed]
 for pid in pids:
     for name in ("environ", "cmdline"):
         try:
