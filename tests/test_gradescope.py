@@ -624,3 +624,22 @@ def test_run_autograder_grades_each_example_as_declared(name, example_runs, resu
     assert info["peak_rss_mb"] + info["supervisor_peak_rss_mb"] < GRADER_BASE_MB  # the grader's budget holds
     assert data["extra_data"]["gradescope"]["user_ids"] == [1234, 5678]
     assert data["extra_data"]["gradescope"]["due_date"] == METADATA["assignment"]["due_date"]
+
+
+def test_setup_refuses_a_release_candidate_python(source: Path, tmp_path: Path) -> None:
+    """Ubuntu 22.04's python3.11 is 3.11.0rc1: setup.sh must not accept it for the final release.
+    (Given as GRADER_PYTHON it stops with a message; from apt, it goes on to the deadsnakes PPA.)"""
+    candidate = tmp_path / "python-rc"
+    candidate.write_text(f'#!/bin/sh\ncase "$*" in *releaselevel*) echo "{sys.version_info[0]}.'
+                         f'{sys.version_info[1]} candidate";; *) exec {sys.executable} "$@";; esac\n')
+    candidate.chmod(0o755)
+    root = tmp_path / "autograder"
+    shutil.copytree(source, root / "source")
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "GRADER_PYTHON": str(candidate),
+           "GRADER_VENV": str(tmp_path / "venv"), "GRADER_AUTOGRADER_ROOT": str(root)}
+    process = subprocess.run(["bash", str(root / "source" / "setup.sh")], capture_output=True, text=True,
+                             env=env, cwd=root, timeout=60)
+    assert process.returncode == 1
+    assert "is not a final Python" in process.stderr and not (tmp_path / "venv").exists()
+    setup = (source / "setup.sh").read_text()
+    assert "using the deadsnakes PPA" in setup  # the apt path falls through to the final release
