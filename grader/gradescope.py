@@ -319,6 +319,8 @@ def minimal_error_results(message: str) -> dict[str, Any]:
         "execution_time": 0.0,
         "output": "The autograder could not grade this submission. Course staff have been told; "
                   "please contact them.",
+        "output_format": "text",
+        "test_output_format": "text",
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": [{

@@ -53,6 +53,7 @@ class Report:
     checks: list[CheckResult] = field(default_factory=list)
     import_error: str | None = None
     student_output: str = ""
+    student_output_shown: str = ""  # what stdout_visibility's readers may see of it (no hidden call's prints)
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)  # e.g. what was dropped from a notebook
     sandbox: dict[str, Any] = field(default_factory=dict)  # the protections the child reported
@@ -189,6 +190,7 @@ def grade(assignment: Assignment, submission: Path, on_check: Callable[[Report],
                 if on_check is not None:
                     on_check(report)
             report.student_output = session.output.text()
+            report.student_output_shown = session.output.text_before(_RUN_ORDER[rubric.stdout_visibility] + 1)
             report.output_cut = session.output.total - len(session.output.kept)
             report.sandbox = dict(session.sandbox)
             report.sandbox_summary = session.sandbox_summary
@@ -221,8 +223,9 @@ def feedback(result: CheckResult) -> str:
 
 
 def _instructor_note(name: str, text: str, tag: str) -> TestResult:
-    """A zero-point test only instructors see (Gradescope shows hidden tests to staff)."""
-    return TestResult(name=name, number="0", score=0.0, max_score=0.0, status=None, output=text,
+    """A zero-point test only instructors see (Gradescope shows hidden tests to staff), marked
+    failed: it reports a problem, and a 0/0 test without a status would show as passed."""
+    return TestResult(name=name, number="0", score=0.0, max_score=0.0, status="failed", output=text,
                       visibility="hidden", tags=[tag])
 
 
@@ -278,7 +281,21 @@ def _full_results(report: Report) -> Results:
             visibility="visible", tags=["manual", question.id],
             extra_data={"manual": True, "points": question.points},
         ))
-    summary = [f"Autograded score: {report.score:g} / {report.max_score:g}."]
+    visible = [r for r in report.checks if r.case.visibility == "visible"]
+    if len(visible) == len(report.checks):
+        summary = [f"Autograded score: {report.score:g} / {report.max_score:g}."]
+    else:  # the total would tell a student how the hidden checks went: an oracle before the due date
+        seen, seen_max = sum(r.score for r in visible), sum(r.case.points for r in visible)
+        summary = [f"Visible checks: {seen:g} / {seen_max:g}. Hidden checks are scored too; "
+                   "their results and the total are shown later."]
+        tests.append(TestResult(
+            name="Autograded total (visible and hidden checks)", number="0", status=None,
+            output=f"Autograded score: {report.score:g} / {report.max_score:g}.",
+            visibility=rubric.totals_visibility, tags=["total"]))
+    if report.student_output_shown.strip():
+        tests.append(TestResult(
+            name="What your code printed", number="0", status=None, output=clean(report.student_output_shown),
+            visibility=rubric.stdout_visibility, tags=["stdout"]))
     if report.import_error:
         summary.append(f"Your file could not be loaded, so every check failed: {cap(report.import_error, 4000)}")
     summary += report.notes
@@ -302,7 +319,6 @@ def _full_results(report: Report) -> Results:
         execution_time=round(report.seconds, 3),
         output=clean("\n".join(summary)),
         visibility=rubric.visibility,
-        stdout_visibility=rubric.stdout_visibility,
         tests=tests,
         extra_data=extra_data,
     )
@@ -323,5 +339,5 @@ def _scores_only(report: Report, error: Exception) -> Results:
     return Results(score=round(sum(t.score for t in tests), 6), execution_time=round(report.seconds, 3),
                    output="The scores below stand, but the grader could not write their feedback; "
                           "course staff can see why in a hidden test.",
-                   visibility=rubric.visibility, stdout_visibility=rubric.stdout_visibility, tests=tests,
+                   visibility=rubric.visibility, tests=tests,
                    extra_data={"results_error": why})

@@ -25,9 +25,11 @@ class TestResult(BaseModel):
 
     name: str
     number: str
-    score: float
-    max_score: float
-    status: Status | None = None  # None for manual questions: neither passed nor failed
+    score: float = 0.0
+    max_score: float = 0.0
+    # None: neither passed nor failed (a manual question, a total shown for information). Such a
+    # test is written without score and max_score: Gradescope styles a 0/0 test as passed.
+    status: Status | None = None
     output: str = ""
     visibility: Visibility = "visible"
     tags: list[str] = Field(default_factory=list)
@@ -40,8 +42,12 @@ class Results(BaseModel):
     score: float
     execution_time: float
     output: str = ""
+    # Plain text, said explicitly: Gradescope's default (simple_format) is sanitized HTML, in which
+    # an import error's "<module>" or "if a<b" can vanish.
+    output_format: Literal["text"] = "text"
+    test_output_format: Literal["text"] = "text"
     visibility: Visibility = "visible"
-    stdout_visibility: Visibility = "hidden"
+    stdout_visibility: Visibility = "hidden"  # Gradescope's log of run_autograder, not the student's prints
     tests: list[TestResult] = Field(default_factory=list)
     extra_data: dict[str, Any] = Field(default_factory=dict)
 
@@ -51,7 +57,9 @@ class Results(BaseModel):
 
     def to_json(self) -> str:
         # pydantic's own serializer: the same text json.dumps(indent=2) gave, ~6x faster.
-        return self.model_dump_json(exclude_none=True, indent=2) + "\n"
+        neutral = {i: {"score", "max_score"} for i, test in enumerate(self.tests) if test.status is None}
+        exclude = {"tests": neutral} if neutral else None
+        return self.model_dump_json(exclude_none=True, exclude=exclude, indent=2) + "\n"
 
 
 def missing_file_results(message: str, filename: str) -> Results:

@@ -182,7 +182,12 @@ class Rubric(Model):
     template: str | None = Field(None, description="the students' template, relative to the rubric")
     limits: Limits = Field(default_factory=Limits)
     visibility: Visibility = Field("visible", description="default visibility of checks")
-    stdout_visibility: Visibility = Field("hidden", description="who sees the student's output")
+    stdout_visibility: Visibility = Field(
+        "hidden", description="who sees what the submission printed (a test of its own; shown to students, it "
+                              "holds only what was printed before any check they cannot see ran)")
+    totals_visibility: Visibility = Field(
+        "after_due_date", description="who sees the total that includes hidden checks (the summary line counts "
+                                      "the checks its reader can see)")
     questions: list[Question]
 
     @model_validator(mode="after")

@@ -126,6 +126,17 @@ class OutputCapture:
     limit: int
     kept: bytearray = field(default_factory=bytearray)
     total: int = 0
+    marks: dict[int, int] = field(default_factory=dict)  # call group -> bytes printed before its first call
+
+    def mark(self, group: int) -> None:
+        self.marks.setdefault(group, self.total)
+
+    def text_before(self, group: int) -> str:
+        """What was printed before the first call of `group` or any later one (all of it if none ran)."""
+        later = [at for g, at in self.marks.items() if g >= group]
+        end = min(later) if later else self.total
+        shown = self.kept[:end].decode("utf-8", errors="replace")
+        return shown + (f"\n[output cut: {end - len(self.kept)} more bytes not kept]" if end > len(self.kept) else "")
 
     def add(self, data: bytes) -> None:
         self.total += len(data)
@@ -449,6 +460,7 @@ class ChildSession:
             while end < len(calls) and calls[end].group == calls[done].group:
                 end += 1
             batch = calls[done:end]
+            self.output.mark(batch[0].group)
             outcomes = self._exchange([c.request for c in batch], [c.seconds for c in batch], deadline)
             if outcomes[-1].status in RESTART_AFTER or outcomes[-1].status == "not_run":
                 self.stop()  # first: a hung child uses no CPU while the caller judges; the next call gets a fresh one

@@ -15,7 +15,10 @@ def render(results: Results, title: str = "", width: int | None = None) -> str:
     width = width or shutil.get_terminal_size((120, 24)).columns
     rows = []
     for test in results.tests:
-        score = "manual" if test.status is None else f"{test.score:.3g}/{test.max_score:.3g}"
+        if test.status is not None:
+            score = f"{test.score:.3g}/{test.max_score:.3g}"
+        else:  # neither passed nor failed: a manual question, or a row shown for information
+            score = "manual" if "manual" in test.tags else "info"
         mark = {"passed": "ok", "failed": "FAIL", None: "--"}[test.status]
         lines = [line for line in test.output.splitlines() if line and not line.startswith("Call:")]
         message = "" if test.status == "passed" else (lines[0] if lines else "")

@@ -70,8 +70,10 @@ def test_wrong_submission_loses_exactly_its_checks(tiny):
 def test_results_follow_gradescope_format(tiny, results_schema):
     data = assert_valid_results(to_results(grade(tiny, TINY / "submissions" / "off_by_one.py")), results_schema)
     assert isinstance(data["execution_time"], float)
-    assert data["score"] == sum(t["score"] for t in data["tests"])
+    assert data["score"] == sum(t.get("score", 0.0) for t in data["tests"])  # neutral tests have none
     for test in data["tests"]:
+        if "total" in test["tags"]:  # the total with hidden checks: a test of its own (number 0)
+            continue
         assert test["number"] in {"1", "2", "3", "4"}
         if "manual" in test["tags"]:
             continue
@@ -86,7 +88,8 @@ def test_manual_questions_are_listed_not_scored(tiny):
     data = json.loads(to_results(grade(tiny, TINY / "submissions" / "correct.py")).to_json())
     manual = [t for t in data["tests"] if "manual" in t["tags"]]
     assert len(manual) == 1
-    assert manual[0]["max_score"] == 0 and "status" not in manual[0]
+    # Neither passed nor failed: no status, and no 0/0 score (which Gradescope would show as passed).
+    assert "status" not in manual[0] and "score" not in manual[0] and "max_score" not in manual[0]
     assert "graded by hand (2 points)" in manual[0]["output"]
     assert "Graded by course staff, not included above: 4 (2 points)" in data["output"]
 
@@ -119,7 +122,7 @@ def test_syntax_error_gives_zero_with_the_line_and_exit_0(tmp_path, results_sche
     data = assert_valid_results(out.read_text(), results_schema)
     assert data["score"] == 0
     assert "SyntaxError" in data["output"] and "line 3" in data["output"]
-    scored = [t for t in data["tests"] if "manual" not in t["tags"]]
+    scored = [t for t in data["tests"] if "function" in t.get("extra_data", {})]  # the checks
     # The reason is written once, at the top; each check points there.
     assert all(t["score"] == 0 and "could not be loaded" in t["output"] and "line 3" not in t["output"]
                for t in scored)
@@ -471,3 +474,52 @@ def test_a_deeply_nested_answer_is_unreadable_not_a_crash(tmp_path: Path) -> Non
             deep, fine = session.run(calls, time.perf_counter() + 60)
         assert deep.status == "protocol" and "malformed message" in deep.message
         assert fine.decoded().value == 7
+
+
+# -- results that render as Gradescope means them -------------------------------------------------
+
+def test_results_say_their_format_and_never_show_a_note_or_manual_row_as_passed(tiny, results_schema):
+    data = assert_valid_results(to_results(grade(tiny, TINY / "submissions" / "off_by_one.py")), results_schema)
+    assert data["output_format"] == "text" and data["test_output_format"] == "text"
+    for test in data["tests"]:
+        # Gradescope styles a test "passed" when score == max_score and no status says otherwise.
+        if test.get("score") == test.get("max_score") and "score" in test:
+            assert "status" in test, test["name"]
+        if "status" not in test:
+            assert "score" not in test and "max_score" not in test, test["name"]
+
+
+def test_the_summary_line_counts_only_the_checks_its_reader_sees(tiny):
+    report = grade(tiny, TINY / "submissions" / "off_by_one.py")
+    data = json.loads(to_results(report).to_json())
+    visible = [r for r in report.checks if r.case.visibility == "visible"]
+    assert len(visible) < len(report.checks)  # the fixture has hidden checks
+    line = f"Visible checks: {sum(r.score for r in visible):g} / {sum(r.case.points for r in visible):g}."
+    assert data["output"].startswith(line)
+    assert f"{report.score:g} / {report.max_score:g}" not in data["output"]  # the total is no oracle
+    total = next(t for t in data["tests"] if "total" in t["tags"])
+    assert total["visibility"] == "after_due_date"
+    assert total["output"] == f"Autograded score: {report.score:g} / {report.max_score:g}."
+
+
+def test_what_the_code_printed_is_a_test_without_what_hidden_checks_printed(tmp_path):
+    rubric = (TINY / "rubrics" / "tiny.yaml").read_text().replace("\nquestions:", "\nstdout_visibility: visible\n"
+                                                                    "questions:", 1)
+    (tmp_path / "rubrics").mkdir()
+    (tmp_path / "reference").mkdir()
+    (tmp_path / "rubrics" / "tiny.yaml").write_text(rubric)
+    (tmp_path / "reference" / "tiny.py").write_text((TINY / "reference" / "tiny.py").read_text())
+    assignment = load_assignment(tmp_path / "rubrics" / "tiny.yaml")
+    calls = {visibility: sum(c.function == "dot" and c.visibility == visibility for c in assignment.cases)
+             for visibility in ("visible", "hidden")}
+    assert calls["visible"] >= 1 and calls["hidden"] >= 1  # dot runs in visible and in hidden checks
+    source = CORRECT.replace("def dot(", "def _dot(") + \
+        "\n\ndef dot(*args):\n    print('PRINTED dot', args)\n    return _dot(*args)\n"
+    submission = tmp_path / "tiny.py"
+    submission.write_text(source)
+    data = json.loads(to_results(grade(assignment, submission)).to_json())
+    printed = next(t for t in data["tests"] if "stdout" in t["tags"])
+    assert printed["visibility"] == "visible" and "status" not in printed
+    # Only what the visible calls printed: a hidden call's arguments never reach the student.
+    assert printed["output"].count("PRINTED dot") == calls["visible"]
+    assert data["extra_data"]["student_output"].count("PRINTED dot") == calls["visible"] + calls["hidden"]
