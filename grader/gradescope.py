@@ -288,7 +288,12 @@ def read_submission_metadata(path: Path) -> dict[str, Any]:
     elif assignment is not None:
         problems.append("assignment: not an object")
     users = data.get("users")
+    own_due: list[str] = []  # each submitter's own due date (an extension), when Gradescope gives one
     if isinstance(users, list):
+        for user in users:
+            mine = user.get("assignment") if isinstance(user, dict) else None
+            if isinstance(mine, dict) and isinstance(mine.get("due_date"), str):
+                own_due.append(mine["due_date"])
         ids = [u.get("id") for u in users if isinstance(u, dict)]
         kept["user_ids"] = [i for i in ids if isinstance(i, int | str) and not isinstance(i, bool)]
         if len(kept["user_ids"]) != len(users):
@@ -299,9 +304,14 @@ def read_submission_metadata(path: Path) -> dict[str, Any]:
     if isinstance(previous, list):
         kept["previous_submissions"] = len(previous)
     created, due = kept.get("created_at"), kept.get("due_date")
-    if isinstance(created, str) and isinstance(due, str):
+    if isinstance(created, str) and (own_due or isinstance(due, str)):
         try:
-            kept["late"] = datetime.fromisoformat(created) > datetime.fromisoformat(due)
+            # Late against the submitters' own due dates (extensions), the latest of a group's;
+            # the assignment's only when Gradescope gives none per user.
+            deadline = max(datetime.fromisoformat(d) for d in (own_due or [str(due)]))
+            kept["late"] = datetime.fromisoformat(created) > deadline
+            if own_due:
+                kept["own_due_date"] = deadline.isoformat()
         except (ValueError, TypeError) as error:  # TypeError: one has a time zone, the other not
             problems.append(f"dates: {error}")
     if problems:

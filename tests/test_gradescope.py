@@ -312,6 +312,21 @@ def test_submission_metadata_keeps_ids_and_dates_and_never_raises(tmp_path):
     assert read_submission_metadata(path)["late"] is True
 
 
+def test_late_is_judged_by_each_submitters_own_due_date(tmp_path):
+    """An extension lives in users[].assignment.due_date: a submission after the assignment's due
+    date but before the student's own is not late; a group's latest due date counts."""
+    path = tmp_path / "submission_metadata.json"
+    after = {**METADATA, "created_at": "2025-03-05T10:00:00-08:00"}  # after the assignment's 2025-03-02
+    extended = [{**METADATA["users"][0], "assignment": {"due_date": "2025-03-09T23:00:00.000000-08:00"}},
+                {**METADATA["users"][1], "assignment": {"due_date": "2025-03-02T23:00:00.000000-08:00"}}]
+    path.write_text(json.dumps({**after, "users": extended}))
+    kept = read_submission_metadata(path)
+    assert kept["late"] is False and kept["own_due_date"] == "2025-03-09T23:00:00-08:00"
+    short = [{**u, "assignment": {"due_date": "2025-03-04T23:00:00.000000-08:00"}} for u in METADATA["users"]]
+    path.write_text(json.dumps({**after, "users": short}))
+    assert read_submission_metadata(path)["late"] is True
+
+
 def test_minimal_error_results_match_error_results(results_schema):
     message = "the grader was killed by SIGKILL"
     assert minimal_error_results(message) == json.loads(error_results(message).to_json())
