@@ -194,6 +194,14 @@ def prepare_cases(loaded: LoadedRubric, reference: ModuleType) -> tuple[Case, ..
                     visibility=check.visibility or rubric.visibility,
                     deferred=deferred,
                 ))
+    for index, entry in enumerate(rubric.leaderboard):  # a public column: only a visible check's own value
+        first = next((c for c in cases if c.key.split("#")[0] == entry.check), None)
+        if first is None:
+            raise loaded.error(("leaderboard", index, "check"), f"no check {entry.check!r} (keys: "
+                               f"{', '.join(sorted({c.key.split('#')[0] for c in cases}))})")
+        if first.visibility != "visible":
+            raise loaded.error(("leaderboard", index, "check"), f"check {entry.check!r} is {first.visibility}: "
+                               "a leaderboard is public, so only a visible check may feed it")
     return tuple(cases)
 
 

@@ -6,11 +6,14 @@ comparison happens here, against expected values the child never saw.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from grader import comparators, sandbox
 from grader.assignment import Assignment, Case
@@ -320,9 +323,24 @@ def _full_results(report: Report) -> Results:
         output=clean("\n".join(summary)),
         visibility=rubric.visibility,
         tests=tests,
+        leaderboard=_leaderboard(report) or None,
         extra_data=extra_data,
     )
     return results  # fit() serializes it to measure it: if that fails, to_results falls back to the scores
+
+
+def _leaderboard(report: Report) -> list[dict[str, Any]]:
+    """The rubric's leaderboard columns, from the first case of each named check: a finite real
+    number the submission returned (a one-element array counts), else no entry for that column."""
+    entries = []
+    for entry in report.assignment.rubric.leaderboard:
+        result = next((r for r in report.checks if r.case.key.split("#")[0] == entry.check), None)
+        value = result.outcome.value if result is not None and result.outcome.ok else None
+        if isinstance(value, np.ndarray) and value.size == 1 and value.dtype.kind in "iuf":
+            value = value.item()
+        if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+            entries.append({"name": entry.name, "value": float(value), "order": entry.order})
+    return entries
 
 
 def _scores_only(report: Report, error: Exception) -> Results:

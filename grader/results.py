@@ -49,6 +49,7 @@ class Results(BaseModel):
     visibility: Visibility = "visible"
     stdout_visibility: Visibility = "hidden"  # Gradescope's log of run_autograder, not the student's prints
     tests: list[TestResult] = Field(default_factory=list)
+    leaderboard: list[dict[str, Any]] | None = None  # [{name, value, order}], when the rubric asks for one
     extra_data: dict[str, Any] = Field(default_factory=dict)
 
     @property

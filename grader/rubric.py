@@ -174,6 +174,14 @@ class Question(Model):
         return self
 
 
+class LeaderboardEntry(Model):
+    """One column of Gradescope's leaderboard: the number a visible check's call returned."""
+
+    name: str = Field(description="the column's title")
+    check: str = Field(description='the check whose returned value is shown, by key: "question id/check-name"')
+    order: Literal["asc", "desc"] = Field("desc", description="which end of the column ranks first")
+
+
 class Rubric(Model):
     assignment: str
     title: str = ""
@@ -188,6 +196,8 @@ class Rubric(Model):
     totals_visibility: Visibility = Field(
         "after_due_date", description="who sees the total that includes hidden checks (the summary line counts "
                                       "the checks its reader can see)")
+    leaderboard: list[LeaderboardEntry] = Field(
+        default_factory=list, description="optional leaderboard columns, each a visible check's returned number")
     questions: list[Question]
 
     @model_validator(mode="after")

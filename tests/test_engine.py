@@ -523,3 +523,34 @@ def test_what_the_code_printed_is_a_test_without_what_hidden_checks_printed(tmp_
     # Only what the visible calls printed: a hidden call's arguments never reach the student.
     assert printed["output"].count("PRINTED dot") == calls["visible"]
     assert data["extra_data"]["student_output"].count("PRINTED dot") == calls["visible"] + calls["hidden"]
+
+
+def _tiny_with(tmp_path: Path, extra: str) -> Path:
+    rubric = (TINY / "rubrics" / "tiny.yaml").read_text().replace("\nquestions:", f"\n{extra}\nquestions:", 1)
+    (tmp_path / "rubrics").mkdir(exist_ok=True)
+    (tmp_path / "reference").mkdir(exist_ok=True)
+    (tmp_path / "rubrics" / "tiny.yaml").write_text(rubric)
+    (tmp_path / "reference" / "tiny.py").write_text((TINY / "reference" / "tiny.py").read_text())
+    return tmp_path / "rubrics" / "tiny.yaml"
+
+
+def test_a_leaderboard_column_is_a_visible_checks_returned_number(tmp_path, results_schema):
+    path = _tiny_with(tmp_path, "leaderboard:\n  - {name: dot product, check: 1/fixed-vectors, order: asc}")
+    report = grade(load_assignment(path), TINY / "submissions" / "correct.py")
+    data = assert_valid_results(to_results(report), results_schema)
+    returned = next(r.outcome.value for r in report.checks if r.case.key == "1/fixed-vectors")
+    assert data["leaderboard"] == [{"name": "dot product", "value": float(returned), "order": "asc"}]
+    assert float(returned) == 1 * 4 + 2 * 5 + 3 * 6
+
+
+@pytest.mark.parametrize(("entry", "message"), [
+    ("{name: x, check: 1/random-vectors}", "is hidden: a leaderboard is public"),
+    ("{name: x, check: 9/nothing}", "no check '9/nothing'"),
+])
+def test_a_leaderboard_entry_must_name_a_visible_check(entry, message, tmp_path):
+    from grader.errors import RubricError
+
+    path = _tiny_with(tmp_path, f"leaderboard:\n  - {entry}")
+    with pytest.raises(RubricError, match=message) as raised:
+        load_assignment(path)
+    assert raised.value.line is not None  # the line of the entry
