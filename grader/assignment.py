@@ -195,10 +195,10 @@ def prepare_cases(loaded: LoadedRubric, reference: ModuleType) -> tuple[Case, ..
                     deferred=deferred,
                 ))
     for index, entry in enumerate(rubric.leaderboard):  # a public column: only a visible check's own value
-        first = next((c for c in cases if c.key.split("#")[0] == entry.check), None)
+        first = next((c for c in cases if check_key(c.question, c.check) == entry.check), None)
         if first is None:
             raise loaded.error(("leaderboard", index, "check"), f"no check {entry.check!r} (keys: "
-                               f"{', '.join(sorted({c.key.split('#')[0] for c in cases}))})")
+                               f"{', '.join(sorted(keys))})")
         if first.visibility != "visible":
             raise loaded.error(("leaderboard", index, "check"), f"check {entry.check!r} is {first.visibility}: "
                                "a leaderboard is public, so only a visible check may feed it")

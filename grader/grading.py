@@ -21,7 +21,7 @@ from grader.comparators import CompareContext, Verdict
 from grader.comparators.base import short
 from grader.notebook import prepared
 from grader.results import Results, TestResult, fit
-from grader.rubric import Limits
+from grader.rubric import Limits, check_key
 from grader.runner import Call, ChildSession, Outcome
 from grader.submission import locate
 from grader.text import cap, clean, clean_tree
@@ -193,7 +193,7 @@ def grade(assignment: Assignment, submission: Path, on_check: Callable[[Report],
                 if on_check is not None:
                     on_check(report)
             report.student_output = session.output.text()
-            report.student_output_shown = session.output.text_before(_RUN_ORDER[rubric.stdout_visibility] + 1)
+            report.student_output_shown = session.output.text(before_group=_RUN_ORDER[rubric.stdout_visibility] + 1)
             report.output_cut = session.output.total - len(session.output.kept)
             report.sandbox = dict(session.sandbox)
             report.sandbox_summary = session.sandbox_summary
@@ -334,7 +334,7 @@ def _leaderboard(report: Report) -> list[dict[str, Any]]:
     number the submission returned (a one-element array counts), else no entry for that column."""
     entries = []
     for entry in report.assignment.rubric.leaderboard:
-        result = next((r for r in report.checks if r.case.key.split("#")[0] == entry.check), None)
+        result = next((r for r in report.checks if check_key(r.case.question, r.case.check) == entry.check), None)
         value = result.outcome.value if result is not None and result.outcome.ok else None
         if isinstance(value, np.ndarray) and value.size == 1 and value.dtype.kind in "iuf":
             value = value.item()

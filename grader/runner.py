@@ -131,9 +131,10 @@ class OutputCapture:
     def mark(self, group: int) -> None:
         self.marks.setdefault(group, self.total)
 
-    def text_before(self, group: int) -> str:
-        """What was printed before the first call of `group` or any later one (all of it if none ran)."""
-        later = [at for g, at in self.marks.items() if g >= group]
+    def text(self, before_group: int | None = None) -> str:
+        """What was printed (with what was not kept, counted); with `before_group`, only what was
+        printed before the first call of that group or a later one ran."""
+        later = [at for g, at in self.marks.items() if before_group is not None and g >= before_group]
         end = min(later) if later else self.total
         shown = self.kept[:end].decode("utf-8", errors="replace")
         return shown + (f"\n[output cut: {end - len(self.kept)} more bytes not kept]" if end > len(self.kept) else "")
@@ -143,16 +144,6 @@ class OutputCapture:
         room = self.limit - len(self.kept)
         if room > 0:
             self.kept += data[:room]
-
-    @property
-    def truncated(self) -> bool:
-        return self.total > len(self.kept)
-
-    def text(self) -> str:
-        text = self.kept.decode("utf-8", errors="replace")
-        if self.truncated:
-            text += f"\n[output cut: {self.total - len(self.kept)} more bytes not kept]"
-        return text
 
 
 _STATUS_LINE = 1 << 16  # the sandbox's report is a few hundred bytes
