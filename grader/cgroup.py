@@ -57,6 +57,19 @@ class SandboxCgroup:
         except OSError:
             return False
 
+    def limit(self) -> bool:
+        """(Re)write the limits; False if the cgroup is gone."""
+        files = ([("memory.max", self.memory_bytes), ("memory.swap.max", 0), ("pids.max", self.pids)]
+                 if self.version == 2 else
+                 [("memory.limit_in_bytes", self.memory_bytes), ("memory.memsw.limit_in_bytes", self.memory_bytes),
+                  ("pids.max", self.pids)])
+        written = False
+        for folder in self.folders:
+            for name, value in files:
+                if Path(folder, name).exists():
+                    written = _write(Path(folder, name), str(value)) or written
+        return written
+
     def remove(self) -> None:
         """Remove the folders (once every process in them has ended)."""
         for folder in self.folders:
@@ -113,7 +126,8 @@ def create(name: str, memory_bytes: int, pids: int) -> SandboxCgroup | None:
         return None
     kept = _idle.pop(name, None)
     if kept is not None:
-        if (kept.memory_bytes, kept.pids) == (memory_bytes, pids) and kept.empty():
+        # Written again each time: another process leasing the same uid may have remade it.
+        if (kept.memory_bytes, kept.pids) == (memory_bytes, pids) and kept.empty() and kept.limit():
             return kept
         kept.remove()
     own = _own_paths()

@@ -83,6 +83,9 @@ def judge(case: Case, outcome: Outcome, judges: dict[str, Any], seconds: float =
     time (limits.judge_seconds). Never raises."""
     if not outcome.ok:
         return CheckResult(case, 0.0, Verdict(0.0, cap(outcome.message)), outcome)
+    if seconds <= 0:  # the submission's whole judging time is spent (JudgingClock)
+        return CheckResult(case, 0.0, Verdict(0.0, "not judged: the grader's time for judging this submission "
+                                                   "ran out"), outcome, judge_error="over the judging time budget")
     try:
         with time_budget(seconds):
             result = _judge(case, outcome, judges)
@@ -92,6 +95,22 @@ def judge(case: Case, outcome: Outcome, judges: dict[str, Any], seconds: float =
         return CheckResult(case, 0.0, Verdict(0.0, message), outcome, judge_error="over the judging time budget")
     return replace(result, verdict=replace(result.verdict, message=cap(result.verdict.message)),
                    judge_error=None if result.judge_error is None else cap(result.judge_error))
+
+
+@dataclass
+class JudgingClock:
+    """The grader's time for judging one submission: `judge_seconds` a case, and `submission_seconds`
+    for all of its cases together (N slow answers must not cost N budgets)."""
+
+    per_case: float
+    left: float
+
+    def judge(self, case: Case, outcome: Outcome, judges: dict[str, Any]) -> CheckResult:
+        started = time.perf_counter()
+        try:
+            return judge(case, outcome, judges, min(self.per_case, self.left))
+        finally:
+            self.left -= time.perf_counter() - started
 
 
 def _judge(case: Case, outcome: Outcome, judges: dict[str, Any]) -> CheckResult:
@@ -162,13 +181,13 @@ def grade(assignment: Assignment, submission: Path, on_check: Callable[[Report],
     report = Report(assignment, path)
     started = time.perf_counter()
     judges = assignment.judges()
-    budget = rubric.limits.judge_seconds
+    clock = JudgingClock(rubric.limits.judge_seconds, rubric.limits.submission_seconds)
     with prepared(path, rubric.submission.filename) as program:
         report.notes += program.notes
         if program.error is not None:  # not a notebook that can run: like a syntax error
             report.import_error = program.error
             failed = Outcome("import_failed", message=program.error)
-            report.checks += [judge(case, failed, judges, budget) for case in assignment.cases]
+            report.checks += [clock.judge(case, failed, judges) for case in assignment.cases]
             report.seconds = time.perf_counter() - started
             return report
         cases = execution_order(assignment.cases)
@@ -189,7 +208,7 @@ def grade(assignment: Assignment, submission: Path, on_check: Callable[[Report],
             if not first.ok:
                 report.import_error = first.message
             for case, outcome in zip(cases, stream, strict=True):
-                report.checks.append(judge(case, program.outcome(outcome.decoded()), judges, budget))
+                report.checks.append(clock.judge(case, program.outcome(outcome.decoded()), judges))
                 if on_check is not None:
                     on_check(report)
             report.student_output = session.output.text()
@@ -330,16 +349,22 @@ def _full_results(report: Report) -> Results:
 
 
 def _leaderboard(report: Report) -> list[dict[str, Any]]:
-    """The rubric's leaderboard columns, from the first case of each named check: a finite real
-    number the submission returned (a one-element array counts), else no entry for that column."""
+    """The rubric's leaderboard columns, from the first case of each named check: the finite real
+    number the submission returned (a one-element array counts) when that check passed (a wrong
+    answer never tops the board), else no entry for that column."""
     entries = []
     for entry in report.assignment.rubric.leaderboard:
         result = next((r for r in report.checks if check_key(r.case.question, r.case.check) == entry.check), None)
-        value = result.outcome.value if result is not None and result.outcome.ok else None
+        value = result.outcome.value if result is not None and result.passed else None
         if isinstance(value, np.ndarray) and value.size == 1 and value.dtype.kind in "iuf":
             value = value.item()
-        if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
-            entries.append({"name": entry.name, "value": float(value), "order": entry.order})
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            try:
+                number = float(value)  # an int of 400 digits does not fit a float
+            except OverflowError:
+                continue
+            if math.isfinite(number):
+                entries.append({"name": entry.name, "value": number, "order": entry.order})
     return entries
 
 

@@ -42,6 +42,7 @@ _ON_LINE = re.compile(r"\bon line (\d{1,9})\b")
 _MAX_NOTED = 12
 MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
 MAX_LINES = 200_000  # lines of code in one notebook
+MAX_CELLS = 10_000
 CONVERT_SECONDS = 10.0
 
 
@@ -82,7 +83,7 @@ class _Continuation:
 
     def __init__(self) -> None:
         self.depth = 0  # open brackets
-        self.quote = ""  # the triple quote of a string still open, or ""
+        self.quote = ""  # the quote of a string still open at the end of the last line, or ""
         self.backslash = False
 
     @property
@@ -93,9 +94,11 @@ class _Continuation:
         self.backslash = False
         i, end = 0, len(line)
         while i < end:
-            if self.quote:  # inside a triple-quoted string: find its end
+            if self.quote:  # inside a string opened on an earlier line: find its end
                 close = _string_end(line, i, self.quote)
                 if close < 0:
+                    if len(self.quote) == 1 and not line.endswith("\\"):
+                        self.quote = ""  # a one-line string not continued: a syntax error compiling reports
                     return
                 self.quote, i = "", close
                 continue
@@ -113,10 +116,8 @@ class _Continuation:
                 quote = char * 3 if triple else char
                 close = _string_end(line, i + len(quote), quote)
                 if close < 0:
-                    if triple:
+                    if triple or line.endswith("\\"):  # a one-line string goes on after a backslash
                         self.quote = quote
-                    else:  # an unclosed one-line string: a syntax error that compiling will report
-                        self.backslash = line.endswith("\\")
                     return
                 i = close
                 continue
@@ -164,6 +165,8 @@ def convert_cells(cells: list[tuple[str, str]]) -> Converted:
                 continue
             dropped.append(f"cell {number}, line {first + 1} ({_shown(magic)})")
             lines[first] = "pass"
+        if len(out) >= MAX_LINES:  # an empty cell adds its separator line too
+            raise NotebookError(f"the notebook is too long to convert (the limit is {MAX_LINES} lines of code)")
         kept: list[str] = []
         state = _Continuation()
         for index, line in enumerate(lines):
@@ -202,6 +205,8 @@ def read_notebook(path: Path) -> Converted:
         raise NotebookError(str(refused)) from None
     except UnicodeDecodeError:
         raise NotebookError(f"{name} is not a Jupyter notebook: it is not UTF-8 text. {advice}") from None
+    if text.count('"cell_type"') > MAX_CELLS:  # before nbformat, whose validation of each cell is slow
+        raise NotebookError(f"{name} has more than {MAX_CELLS} cells: it is too long to grade")
     import nbformat
 
     try:

@@ -77,7 +77,9 @@ def missing_file_results(message: str, filename: str) -> Results:
 
 
 def error_results(message: str, execution_time: float = 0.0) -> Results:
-    """Results for a submission the grader itself failed on: a zero that instructors see."""
+    """Results for a submission the grader itself failed on: a zero that instructors see. The
+    message may quote the submission's own file names: cleaned and capped."""
+    message = clean(cap(message, 4000))
     return Results(
         score=0.0,
         execution_time=execution_time,

@@ -57,8 +57,16 @@ class Limits(Model):
 class Submission(Model):
     """What the student hands in."""
 
-    filename: str = Field(description="the file graded, e.g. homework.py")
+    filename: str = Field(description="the file graded, e.g. homework.py (a name, not a path)")
     module: str | None = Field(None, description="module name it is imported as")
+
+    @field_validator("filename")
+    @classmethod
+    def _one_name(cls, value: str) -> str:
+        # A name only: a folder in it would be walked without the no-link rule of safe_open.
+        if not value or "/" in value or "\\" in value or value in (".", ".."):
+            raise ValueError(f"{value!r} must be a file name, without folders")
+        return value
 
     @property
     def module_name(self) -> str:

@@ -229,13 +229,20 @@ def seal(paths: Iterable[Path]) -> None:
     if not enabled() or not host().root:
         return
     python = [os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, *_python_paths())]
+
+    def needed(path: str) -> bool:  # Python's own files, or a folder on the way to them
+        return any(_covered(path, [p]) or _covered(p, [path]) for p in python)
+
     for path in paths:
         real = os.path.realpath(path)
-        if os.path.isdir(real) and not any(_covered(p, [real]) for p in python):
+        if os.path.isdir(real):
             for folder, dirs, files in os.walk(real):
+                dirs[:] = [d for d in dirs if not _covered(os.path.join(folder, d), python)]  # not into Python
                 for name in (*dirs, *files):
-                    _seal_one(os.path.join(folder, name))
-        _seal_one(real)
+                    if not needed(os.path.join(folder, name)):
+                        _seal_one(os.path.join(folder, name))
+        if not needed(real):
+            _seal_one(real)
 
 
 def _seal_one(path: str) -> None:

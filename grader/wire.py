@@ -91,6 +91,8 @@ def pack(message: dict[str, Any], limit: int) -> bytes:
 def _decode(value: Any, blobs: list[np.ndarray], depth: int) -> Any:
     if depth > MAX_DEPTH:
         raise WireError("nested too deeply")
+    if type(value) is int and value.bit_length() > MAX_INT_BITS:
+        raise WireError("an integer of more than 3,000 digits")  # the child's encoder cannot be trusted to bound it
     if value is None or type(value) in (bool, int, float, str):
         return value
     if type(value) is list:

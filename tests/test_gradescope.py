@@ -397,8 +397,13 @@ def test_a_grader_crash_still_gives_results_listing_every_check(tmp_path, result
     assert data["stdout_visibility"] == "hidden"
 
 
+# A hang the judging time budget (SIGALRM) cannot end, as a grader bug could make: only the
+# supervisor's deadline stops it. (A judge that merely sleeps is stopped by limits.judge_seconds.)
+UNINTERRUPTIBLE_HANG = "signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM}); time.sleep(1000)"
+
+
 def test_a_hanging_grader_is_stopped_before_the_time_out(tmp_path, results_schema):
-    root = boom_tree(tmp_path, "time.sleep(1000)")
+    root = boom_tree(tmp_path, UNINTERRUPTIBLE_HANG)
     started = time.monotonic()
     # Gradescope's time-out 7 s: checks start until 4 s (less 1 s for an import), the worker is stopped at 5 s.
     run = run_here(root, "--assignment", "boom", "--timeout", "7")
@@ -412,7 +417,7 @@ def test_a_hanging_grader_is_stopped_before_the_time_out(tmp_path, results_schem
 
 
 def test_sigterm_from_run_autograder_still_gives_results(tmp_path, results_schema):
-    root = boom_tree(tmp_path, "time.sleep(1000)")
+    root = boom_tree(tmp_path, UNINTERRUPTIBLE_HANG)
     command = [sys.executable, "-m", "grader", "gradescope", "run", "--root", str(root), "--assignment", "boom"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=root)
     deadline = time.monotonic() + 30

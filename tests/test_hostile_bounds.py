@@ -478,3 +478,75 @@ def test_the_grader_outlives_a_submission_that_fills_its_container(tmp_path: Pat
     scores = {t["extra_data"]["function"]: t["score"] for t in graded.results["tests"]
               if "function" in t["extra_data"]}
     assert scores["graph"] == 1 and scores["order"] == 1 and scores["iterations"] == 1
+
+
+# -- found in review --------------------------------------------------------------------------
+
+def test_the_grader_refuses_huge_integers_whatever_the_child_sent() -> None:
+    from grader import wire
+    from grader.framing import JSON_HEADER
+
+    body = ('{"body": {"op": "result", "value": %s}, "arrays": []}' % ("9" * 3500)).encode()
+    with pytest.raises(wire.WireError, match="more than 3,000 digits"):
+        wire.unpack(JSON_HEADER.pack(len(body)) + body)
+
+
+def test_an_error_result_quoting_file_names_serializes_clean() -> None:
+    from grader.results import error_results
+
+    text = error_results("found: x\udcff.py, evil\x1b[2J.py" + "y" * 10_000).to_json()
+    assert "\\x1b[2J" in text and "\\u001b" not in text and len(text) < 10_000  # 4,000 characters, twice
+
+
+@pytest.mark.parametrize("filename", ["src/hw.py", "..", "a\\b.py"])
+def test_a_rubrics_file_name_has_no_folders(filename: str, tmp_path: Path) -> None:
+    from grader.assignment import load_assignment
+    from grader.errors import RubricError
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(RUBRIC.read_text().replace("filename: hostile.py", f"filename: {json.dumps(filename)}"))
+    with pytest.raises(RubricError, match="must be a file name"):
+        load_assignment(bad)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="sealing applies when the grader is root")
+def test_sealing_never_closes_a_folder_on_the_way_to_python(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from grader import sandbox
+
+    project = tmp_path / "project"
+    (project / "venv" / "lib").mkdir(parents=True)
+    (project / "venv" / "lib" / "numpy.py").write_text("")
+    (project / "reference.py").write_text("ANSWER = 42\n")
+    for path in (project, project / "venv", project / "venv" / "lib"):
+        path.chmod(0o755)
+    (project / "reference.py").chmod(0o644)
+    monkeypatch.setattr(sandbox, "_python_paths", lambda: [str(project / "venv" / "lib")])
+    monkeypatch.setattr(sys, "prefix", str(project / "venv"))
+    sandbox.seal([project])
+    mode = lambda path: path.stat().st_mode & 0o777  # noqa: E731
+    assert mode(project / "reference.py") == 0o600  # the answer key is sealed
+    assert mode(project) == 0o755 and mode(project / "venv") == 0o755  # the way to Python stays open
+
+
+def test_judging_time_is_bounded_for_the_whole_submission_too() -> None:
+    from grader.assignment import load_assignment
+    from grader.grading import JudgingClock
+    from grader.runner import Outcome
+
+    case = load_assignment(RUBRIC).cases[0]
+    clock = JudgingClock(per_case=5.0, left=0.0)
+    result = clock.judge(case, Outcome("ok", value=5), {})
+    assert result.score == 0 and "time for judging this submission ran out" in result.verdict.message
+
+
+def test_a_notebook_of_more_cells_than_the_limit_is_refused_before_parsing(tmp_path: Path) -> None:
+    from grader.notebook import MAX_CELLS, NotebookError, read_notebook
+
+    cell = {"cell_type": "markdown", "metadata": {}, "source": ""}
+    notebook = tmp_path / "bounds.ipynb"
+    notebook.write_text(json.dumps({"cells": [cell] * (MAX_CELLS + 1), "metadata": {}, "nbformat": 4,
+                                    "nbformat_minor": 5}))
+    started = time.perf_counter()
+    with pytest.raises(NotebookError, match="more than 10000 cells"):
+        read_notebook(notebook)
+    assert time.perf_counter() - started < 1

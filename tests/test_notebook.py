@@ -161,3 +161,18 @@ def test_locate_takes_the_notebook_when_the_py_is_absent(tmp_path):
     assert locate(upload, "tiny.py") == upload / "inner" / "tiny.py"  # the .py wins
     (upload / "tiny.ipynb").write_text("{}")
     assert locate(upload, "tiny.py") == upload / "inner" / "tiny.py"
+
+
+@pytest.mark.parametrize("cell", [
+    "x = 3\nmsg = (f'bad value (\\\n got {x}')\n%matplotlib inline\ny = 1\n",  # a string continued by a backslash
+    "s = '''(\n%not a magic\n'''\n%matplotlib inline\n",  # inside a triple-quoted string
+    "t = (1,\n  2)  # a comment with a quote ' and a bracket (\n%matplotlib inline\n",
+    "u = r'\\\\'\n%matplotlib inline\n",
+])
+def test_magics_are_dropped_exactly_where_a_statement_is_closed(cell: str) -> None:
+    """The one-pass continuation scanner agrees with Python's tokenizer: the module compiles, and the
+    magic after the closed statement is the one dropped."""
+    converted = convert_cells([("code", cell)])
+    compile(converted.source, "nb", "exec")
+    assert converted.dropped == (f"cell 1, line {cell.splitlines().index('%matplotlib inline') + 1} "
+                                 "(%matplotlib inline)",)
