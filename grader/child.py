@@ -431,6 +431,7 @@ def _prepare_student(plan: dict[str, Any], report: dict[str, Any], namespaces: s
             report["filesystem"] = "mount namespace (read-only system folders and Python, a fresh copy of the file)"
         except OSError as error:
             report["warnings"].append(f"the private filesystem could not be built ({error})")
+    report["private_root"] = jailed  # a field, for decisions (the wording above is for people)
     _preload_if_unreadable(plan, report, namespaces)
     _drop_privileges(plan, report, namespaces)
     _set_limits(plan, report, namespaces)

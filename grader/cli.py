@@ -73,6 +73,11 @@ def _grade_with(args: argparse.Namespace, rubric_path: Path, early: Prefetch | N
 
             print("\n--- the submission's own output ---")
             print(clean(report.student_output))  # its escapes cannot drive this terminal
+    if report.sandbox.get("private_root") is not True:
+        # Without a private filesystem a dropped prefetch's child could leave a hidden input in a
+        # world-writable folder for the ordinary run's visible checks: no call plans there.
+        prefetch.forget(rubric_path)
+        return 0
     calls = planned_calls(execution_order(assignment.cases), assignment.rubric.limits)
     plan = prefetch.describe(assignment.loaded, calls, [assignment.loaded.path, assignment.reference_path])
     if early is None or plan != early.plan:

@@ -102,6 +102,13 @@ def save(rubric_path: Path, plan: Plan) -> None:
         path.chmod(0o600)
 
 
+def forget(rubric_path: Path) -> None:
+    """Remove this rubric's saved plan, if there is one."""
+    path = _plan_path(rubric_path)
+    if path is not None:
+        path.unlink(missing_ok=True)
+
+
 def load(rubric_path: Path) -> Plan | None:
     """The saved plan of this rubric, if there is one and its rubric and reference are unchanged."""
     path = _plan_path(rubric_path)

@@ -150,11 +150,13 @@ _STATUS_LINE = 1 << 16  # the sandbox's report is a few hundred bytes
 
 
 def _bounded_report(report: dict[Any, Any]) -> dict[str, Any]:
-    """The sandbox's report with text values only, each capped (it is written before the student's
-    code runs, but everything read from the child is bounded in the parent)."""
+    """The sandbox's report with text values (and booleans) only, each capped (it is written before
+    the student's code runs, but everything read from the child is bounded in the parent)."""
     bounded: dict[str, Any] = {}
     for key, value in list(report.items())[:32]:
-        if isinstance(value, list):
+        if isinstance(value, bool):
+            bounded[cap(str(key), 40)] = value
+        elif isinstance(value, list):
             bounded[cap(str(key), 40)] = [cap(str(item), 500) for item in value[:32]]
         else:
             bounded[cap(str(key), 40)] = cap(str(value), 500)

@@ -550,3 +550,17 @@ def test_a_notebook_of_more_cells_than_the_limit_is_refused_before_parsing(tmp_p
     with pytest.raises(NotebookError, match="more than 10000 cells"):
         read_notebook(notebook)
     assert time.perf_counter() - started < 1
+
+
+def test_no_call_plan_without_a_private_filesystem(tmp_path: Path, results_schema: dict) -> None:
+    """Without a private view, a dropped prefetch's child (which ran hidden calls) could leave their
+    inputs in a world-writable folder for the ordinary run's visible checks: no plan is kept there."""
+    from tests.test_hostile import SUBMISSIONS
+
+    cache = tmp_path / "cache"
+    env = {"NUMGRADER_CACHE": str(cache)}
+    bounded_grade(SUBMISSIONS / "correct.py", tmp_path, results_schema, env={**env, "NUMGRADER_SANDBOX": "nonamespaces"})
+    assert not list(cache.glob("plan-*.json"))
+    graded = bounded_grade(SUBMISSIONS / "correct.py", tmp_path, results_schema, env=env)
+    if graded.results["extra_data"]["sandbox"].get("private_root") is True:  # the full sandbox: plans are kept
+        assert list(cache.glob("plan-*.json"))
