@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import assert_valid_results
-from tests.test_hostile import ROOT, RUBRIC
+from tests.test_hostile import ROOT, RUBRIC, with_namespaces
 
 BOUNDS = Path(__file__).resolve().parent / "hostile" / "bounds"
 RESULTS_BUDGET = 1024 * 1024  # the default limits.results_kb
@@ -101,6 +101,7 @@ def _rubric_with(tmp_path: Path, **limits: float) -> Path:
     return tmp_path / "rubric" / "hostile.yaml"
 
 
+@with_namespaces  # call plans are kept only where the sandbox has a private filesystem
 def test_a_dropped_call_plan_costs_the_submission_no_time(tmp_path: Path, results_schema: dict) -> None:
     """The first run saves a call plan; the second starts the calls from it, sees a time-out it
     cannot trust (the machine was busy loading), and grades the ordinary way. Both runs must give
