@@ -121,7 +121,7 @@ def _load(spec: AssignmentSpec) -> Assignment:
 def status_of(report: Report) -> str:
     """`timeout` when a time limit cut the grading short (a call, the import, the whole)."""
     timed_out = any(c.outcome.status in ("timeout", "not_run") for c in report.checks)
-    if report.import_error and "time limit" in report.import_error:
+    if report.import_cause == "timeout":
         timed_out = True
     return "timeout" if timed_out else "graded"
 

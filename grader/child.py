@@ -440,15 +440,19 @@ def _prepare_student(plan: dict[str, Any], report: dict[str, Any], namespaces: s
     if not jailed:
         landlocked = _apply_landlock(plan, report)
     seccomp = _apply_seccomp(plan, report)
+    tcp_refused = landlocked and bool(plan["landlock"]["handled_net"])
     if namespaces is not None:
         report["network"] = "cut (network namespace without interfaces)"
         report["processes"] = "pid namespace (everything killed when grading ends)"
     else:
         report["network"] = ("IP sockets refused by seccomp" if seccomp else
-                             "TCP refused by landlock" if landlocked and plan["landlock"]["handled_net"] else
-                             "NOT cut")
-        report["processes"] = ("killed by uid when grading ends" if report["user"].startswith("uid ") else
+                             "TCP refused by landlock" if tcp_refused else "NOT cut")
+        report["processes"] = ("killed by uid when grading ends" if report["sandbox_uid"] else
                                "descendants killed when grading ends (no pid namespace)")
+    # What held, as fields (sandbox.weaknesses decides from these; the texts above are for people).
+    report.update(pid_namespace=namespaces is not None, filesystem_isolated=jailed or landlocked,
+                  network_cut=namespaces is not None or seccomp or tcp_refused,
+                  processes_contained=namespaces is not None or report["sandbox_uid"], seccomp_on=seccomp)
     _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # after the uid change, which clears it
 
 
@@ -561,6 +565,7 @@ def _drop_privileges(plan: dict[str, Any], report: dict[str, Any], namespaces: s
         if os.getresuid() != (uid, uid, uid) or os.getresgid() != (gid, gid, gid) or os.getgroups():
             raise PermissionError("the privilege drop did not take")
         report["user"] = f"uid {uid} (gid {gid}, no supplementary groups)"
+        report.update(sandbox_uid=True, user_isolated=True)
         return
     if namespaces == "user":
         for capability in range(64):  # an exec could not regain them either
@@ -572,16 +577,17 @@ def _drop_privileges(plan: dict[str, Any], report: dict[str, Any], namespaces: s
         header, data = _CapHeader(0x20080522, 0), (_CapData * 2)()
         _check(_c().capset(ctypes.byref(header), ctypes.byref(data)), "capset")
         report["user"] = f"user namespace (uid {os.getuid()}, no capabilities)"
+        report.update(sandbox_uid=False, user_isolated=True)
         return
     report["user"] = "root: NOT dropped" if os.geteuid() == 0 else f"the grader's own user ({os.getuid()})"
+    report.update(sandbox_uid=False, user_isolated=False)
 
 
 def _set_limits(plan: dict[str, Any], report: dict[str, Any], namespaces: str | None) -> None:
     """Resource limits, soft = hard, after the privilege drop (they cannot be raised again)."""
     applied = []
-    own_uid = report["user"].startswith(("uid ", "user namespace"))
     for name, value in plan["rlimits"].items():
-        if name == "NPROC" and not own_uid:
+        if name == "NPROC" and not report["user_isolated"]:  # a uid of its own, or a user namespace
             report["warnings"].append("no process limit (it would count all of the grader's user's processes)")
             continue
         soft, hard = (value[0], value[1]) if isinstance(value, list) else (value, value)

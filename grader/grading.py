@@ -61,6 +61,8 @@ class Report:
     notes: list[str] = field(default_factory=list)  # e.g. what was dropped from a notebook
     sandbox: dict[str, Any] = field(default_factory=dict)  # the protections the child reported
     sandbox_summary: str = ""
+    sandbox_weak: bool = False  # a protection did not hold (or the sandbox was off)
+    import_cause: str | None = None  # what ended a failed import: "timeout", "memory", ... (Outcome.cause)
     output_cut: int = 0  # bytes of the submission's output not kept
 
     @property
@@ -206,7 +208,7 @@ def grade(assignment: Assignment, submission: Path, on_check: Callable[[Report],
                 first, stream = session.start(), session.run(calls, deadline)
             first = program.outcome(first)
             if not first.ok:
-                report.import_error = first.message
+                report.import_error, report.import_cause = first.message, first.cause
             for case, outcome in zip(cases, stream, strict=True):
                 report.checks.append(clock.judge(case, program.outcome(outcome.decoded()), judges))
                 if on_check is not None:
@@ -216,6 +218,7 @@ def grade(assignment: Assignment, submission: Path, on_check: Callable[[Report],
             report.output_cut = session.output.total - len(session.output.kept)
             report.sandbox = dict(session.sandbox)
             report.sandbox_summary = session.sandbox_summary
+            report.sandbox_weak = bool(session.sandbox_weaknesses)
     position = {case.key: i for i, case in enumerate(assignment.cases)}
     report.checks.sort(key=lambda result: position[result.case.key])  # back to the rubric's order
     report.seconds = time.perf_counter() - started
@@ -330,7 +333,7 @@ def _full_results(report: Report) -> Results:
         extra_data["student_output_cut_bytes"] = report.output_cut
     if report.sandbox_summary:
         extra_data["sandbox"] = clean_tree({**report.sandbox, "summary": report.sandbox_summary})
-        if "DEGRADED" in report.sandbox_summary or "OFF" in report.sandbox_summary:
+        if report.sandbox_weak:
             tests.append(_instructor_note("Sandbox protections", clean(report.sandbox_summary), "sandbox"))
     if judge_errors:
         extra_data["judge_errors"] = {r.case.key: clean(r.judge_error) for r in report.checks if r.judge_error}

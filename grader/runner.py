@@ -76,6 +76,7 @@ class Outcome:
     message: str = ""
     seconds: float = 0.0
     payload: bytes | None = field(default=None, repr=False, compare=False)  # an answer not decoded yet
+    cause: Status | None = None  # for "import_failed": what ended the import ("timeout", "memory", ...)
 
     @property
     def ok(self) -> bool:
@@ -314,7 +315,7 @@ class ChildSession:
             self.stop()
             return self._cancelled_outcome()
         self.stop()
-        failure = Outcome("import_failed", message=outcome.message)
+        failure = Outcome("import_failed", message=outcome.message, cause=outcome.status)
         self._import_failure = failure
         return failure
 
@@ -372,7 +373,7 @@ class ChildSession:
         if self._status_fd is not None:
             os.close(self._status_fd)
             self._status_fd = None
-        if self._lease is not None and (forced or "pid namespace" not in str(self.sandbox.get("processes"))):
+        if self._lease is not None and (forced or self.sandbox.get("pid_namespace") is not True):
             sandbox.sweep(self._lease.uid)
 
     def close(self) -> None:
@@ -412,6 +413,11 @@ class ChildSession:
                 sandbox.warn_once(self.sandbox)
             elif message.get("kind") == "exit":
                 self._exit = message
+
+    @property
+    def sandbox_weaknesses(self) -> list[str]:
+        """The protections that did not hold for this submission (empty when all did)."""
+        return sandbox.weaknesses(self.sandbox if sandbox.enabled() else {"mode": "off"})
 
     @property
     def sandbox_summary(self) -> str:

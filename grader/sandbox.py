@@ -505,12 +505,13 @@ def bpf_filter(arch: str, refused: dict[int, int], *, unix_sockets_only: bool) -
 
 # -- what the child reports -------------------------------------------------------------------
 
+# Each protection and the report's field that says whether it held (child.py sets both).
 STRONG = {
-    "user": ("uid ", "user namespace"),
-    "filesystem": ("mount namespace", "landlock"),
-    "network": ("network namespace", "seccomp", "landlock"),
-    "processes": ("pid namespace", "uid"),
-    "seccomp": ("on",),
+    "user": "user_isolated",
+    "filesystem": "filesystem_isolated",
+    "network": "network_cut",
+    "processes": "processes_contained",
+    "seccomp": "seccomp_on",
 }
 
 
@@ -521,10 +522,9 @@ def weaknesses(report: dict[str, Any]) -> list[str]:
     if report.get("mode") == "off":
         return ["the sandbox is off (NUMGRADER_SANDBOX=off)"]
     missing = []
-    for key, good in STRONG.items():
-        value = str(report.get(key, ""))
-        if not any(word in value for word in good):
-            missing.append(f"{key}: {value or 'unknown'}")
+    for key, held in STRONG.items():
+        if report.get(held) is not True:
+            missing.append(f"{key}: {report.get(key) or 'unknown'}")
     missing += [str(w) for w in report.get("warnings", [])]
     return missing
 
