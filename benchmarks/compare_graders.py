@@ -27,7 +27,7 @@ Measured:
   cold      median wall time of one submission graded from the command line (--reps runs, the
             examples in turn, ways interleaved, after one untimed warm-up run each). For this
             project twice: as it runs every time but the first (the warm-up run saved the rubric's
-            call plan, grader/prefetch.py), and with NUMGRADER_CACHE=off, as on a rubric's first run
+            call plan, grader/boundary/prefetch.py), and with NUMGRADER_CACHE=off, as on a rubric's first run
   thru      throughput on --count submissions (copies of the 8 examples, mixed right and wrong):
             anchors serially, one process per submission; this project with `grader batch --jobs 2`
             (and, for reference, `grader grade` with 2 processes at a time)

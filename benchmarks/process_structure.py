@@ -6,7 +6,7 @@ From a process that has imported numpy (as the warm worker has), it repeats two 
 reaching a student process inside new pid, mount, network, IPC and UTS namespaces, and
 reports the wall time and the whole machine's CPU per repetition:
 
-  three   as grader/child.py does now: a first process (P0) unshares, forks the namespace's
+  three   as grader/boundary/child.py does now: a first process (P0) unshares, forks the namespace's
           init (P1) and the student's process (P2), waits, kills init;
   two     the first process is itself the namespace's init: the forking process unshares
           only CLONE_NEWPID, forks it, and returns to its own pid namespace with setns();

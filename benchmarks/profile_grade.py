@@ -14,7 +14,7 @@ It prints (and writes to benchmarks/results/profile.json and profile.md):
      sandbox, numpy, submission import), the calls, the comparisons (per comparator, the first
      big_o one including the sympy import), results and the table;
   4. the child's own start-up, reproduced without the sandbox: `python -I -c pass`,
-     `... -c "import numpy"`, `... -c "import grader.child, grader.wire"`;
+     `... -c "import numpy"`, `... -c "import grader.boundary.child, grader.boundary.wire"`;
   5. what byte-compilation costs: the same command with PYTHONDONTWRITEBYTECODE unset and a warm
      PYTHONPYCACHEPREFIX (a cache outside the tree), when the environment sets it.
 """
@@ -103,7 +103,7 @@ def in_process(submission: Path, out: Path) -> dict[str, Any]:
     t_assignment = time.perf_counter()
     import grader.grading as grading
     import grader.results as results
-    import grader.runner as runner
+    import grader.boundary.session as runner
     import grader.table as table
     t_imports = time.perf_counter()
     phases.add("import grader.cli", t_cli - t0)
@@ -163,10 +163,10 @@ def main() -> int:
     report["grade_cold_s"] = wall(grade, runs=args.runs)
     report["python_start_exit_s"] = wall([str(PYTHON), "-c", "pass"], runs=args.runs)
     report["python_I_numpy_s"] = wall([str(PYTHON), "-I", "-c", "import numpy"], runs=args.runs)
-    child = f"import sys; sys.path.insert(0, {str(ROOT)!r}); import grader.child, grader.wire"
+    child = f"import sys; sys.path.insert(0, {str(ROOT)!r}); import grader.boundary.child, grader.boundary.wire"
     report["child_imports_s"] = wall([str(PYTHON), "-I", "-c", child], runs=args.runs)
     report["parent_imports_only_s"] = wall([str(PYTHON), "-c", "import grader.cli, grader.assignment, grader.grading, "
-                                            "grader.runner, grader.results, grader.table"], runs=args.runs)
+                                            "grader.boundary.session, grader.results, grader.table"], runs=args.runs)
     report["sympy_import_s"] = wall([str(PYTHON), "-c", "import sympy"], runs=args.runs) - report["python_start_exit_s"]
     report["importtime_top_ms"] = importtime(["-m", "grader", *grade[1:]])[:20]
     phase_runs = []
@@ -201,7 +201,7 @@ def render(r: dict[str, Any]) -> str:
              f"{r['parent_imports_only_s'] * 1000:.0f} ms (process included)",
              f"- `import sympy` alone: +{r['sympy_import_s'] * 1000:.0f} ms",
              f"- child start-up without sandbox: `python -I -c 'import numpy'` {r['python_I_numpy_s'] * 1000:.0f} ms, "
-             f"`import grader.child, grader.wire` {r['child_imports_s'] * 1000:.0f} ms"]
+             f"`import grader.boundary.child, grader.boundary.wire` {r['child_imports_s'] * 1000:.0f} ms"]
     if "grade_cold_with_pyc_cache_s" in r:
         lines.append(f"- the same command with byte-code caching (PYTHONDONTWRITEBYTECODE unset, warm "
                      f"PYTHONPYCACHEPREFIX): {r['grade_cold_with_pyc_cache_s'] * 1000:.0f} ms")

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PROGRAM = r'''
 import json, sys, time
 from pathlib import Path
-from grader import zygote
+from grader.boundary import zygote
 zygote.start_shared()
 from grader.assignment import load_assignment
 from grader.grading import grade

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from grader.boundary.session import pack_call
 from grader.errors import RubricError
 from grader.rubric import (
     Check,
@@ -30,7 +31,6 @@ from grader.rubric import (
     slug,
     validate_rubric,
 )
-from grader.runner import pack_call
 
 Loc = tuple[str | int, ...]
 

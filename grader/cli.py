@@ -19,15 +19,15 @@ from typing import TYPE_CHECKING, NoReturn
 from grader.errors import GraderError
 
 if TYPE_CHECKING:
-    from grader.prefetch import Prefetch
+    from grader.boundary.prefetch import Prefetch
 
 # Commands that live beside the code they run: each module has `register(subparsers)` and
 # keeps its heavy imports inside the command function, so `grader --help` stays instant.
-_COMMAND_MODULES: tuple[str, ...] = ("grader.batch", "grader.kit", "grader.gradescope")
+_COMMAND_MODULES: tuple[str, ...] = ("grader.batch.run", "grader.kit.seal", "grader.gradescope.supervisor")
 
 
 def _grade(args: argparse.Namespace) -> int:
-    from grader import prefetch, zygote
+    from grader.boundary import prefetch, zygote
     from grader.paths import resolve_rubric
 
     rubric_path = resolve_rubric(args.assignment)
@@ -44,8 +44,8 @@ def _grade(args: argparse.Namespace) -> int:
 
 
 def _grade_with(args: argparse.Namespace, rubric_path: Path, early: Prefetch | None) -> int:
-    from grader import prefetch
     from grader.assignment import load_assignment
+    from grader.boundary import prefetch
     from grader.errors import MissingFile
     from grader.files import write_atomically
     from grader.grading import execution_order, grade, planned_calls, to_results
@@ -168,7 +168,7 @@ def entry() -> NoReturn:
         for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ.setdefault(name, "1")
     if command == "grade":
-        from grader import zygote
+        from grader.boundary import zygote
 
         with contextlib.suppress(OSError):  # if it cannot start now, `grade` tries again (or spawns)
             zygote.start_shared()

@@ -15,20 +15,21 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from grader import comparators, sandbox
+from grader import comparators
 from grader.assignment import Assignment, Case
+from grader.boundary.session import Call, ChildSession, Outcome
 from grader.comparators import CompareContext, Verdict
 from grader.comparators.base import short
 from grader.notebook import prepared
 from grader.results import Results, TestResult, fit
 from grader.rubric import Limits, check_key
-from grader.runner import Call, ChildSession, Outcome
+from grader.sandbox import policy as sandbox
 from grader.submission import locate
 from grader.text import cap, clean, clean_tree
 from grader.time_budget import OverBudget, time_budget
 
 if TYPE_CHECKING:
-    from grader.prefetch import Prefetch
+    from grader.boundary.prefetch import Prefetch
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, cast
 
+from grader.boundary.session import Outcome
 from grader.errors import GraderError
-from grader.runner import Outcome
 from grader.safe_open import Refused, read_regular
 
 SUFFIX = ".ipynb"

@@ -11,9 +11,14 @@ from pathlib import Path
 
 from grader.errors import GraderError
 
+# The one place that says where the package is: the child's boot path, the sandbox's hidden
+# folders and the Gradescope upload all read these.
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJECT_ROOT = PACKAGE_DIR.parent  # a checkout's root; for an installed package, the folder holding it
+
 
 def project_root() -> Path:
-    return Path(__file__).resolve().parent.parent
+    return PROJECT_ROOT
 
 
 def resolve_rubric(name_or_path: str) -> Path:

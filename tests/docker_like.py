@@ -35,7 +35,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from grader import cgroup, sandbox  # noqa: E402
+from grader.sandbox import cgroup  # noqa: E402
+from grader.sandbox import policy as sandbox
 
 STAGE = "NUMGRADER_DOCKER_LIKE_STAGE"
 DOCKER_CAPS = (0, 1, 3, 4, 5, 6, 7, 8, 10, 13, 18, 27, 29, 31)  # CHOWN .. SETFCAP, as Docker grants them
@@ -44,7 +45,7 @@ PR_CAPBSET_DROP, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, PR_SET_SECCOMP = 24, 
 MS_RDONLY, MS_REMOUNT, MS_BIND, MS_REC = 1, 32, 4096, 16384
 EPERM, ENOSYS = 1, 38
 CLONE_NEWNS, CLONE_NEWUSER = 0x00020000, 0x10000000
-# Docker's profile refuses these to a container without CAP_SYS_ADMIN (names as grader/sandbox.py knows them).
+# Docker's profile refuses these to a container without CAP_SYS_ADMIN (names as grader/sandbox/policy.py knows them).
 REFUSED = ("mount", "umount2", "pivot_root", "unshare", "setns", "fsopen", "fsconfig", "fsmount", "fspick",
            "move_mount", "open_tree", "mount_setattr", "bpf", "perf_event_open", "keyctl", "add_key", "request_key",
            "io_uring_setup", "io_uring_enter", "io_uring_register")

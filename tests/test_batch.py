@@ -20,11 +20,11 @@ from pathlib import Path
 import pytest
 
 from grader.assignment import Assignment, load_assignment
-from grader.batch import is_current, run_batch
-from grader.batch_progress import Progress
-from grader.batch_report import BAR, number
-from grader.batch_source import Student, discover, open_source, parse_metadata
-from grader.batch_task import Task, _load, fingerprint, grade_task, make_spec
+from grader.batch.progress import Progress
+from grader.batch.report import BAR, number
+from grader.batch.run import is_current, run_batch
+from grader.batch.source import Student, discover, open_source, parse_metadata
+from grader.batch.task import Task, _load, fingerprint, grade_task, make_spec
 from grader.cli import main
 from grader.grading import grade, to_results
 from grader.paths import resolve_rubric
@@ -569,7 +569,7 @@ def test_number_format() -> None:
 
 
 def test_summary_of_results_without_batch_data() -> None:
-    from grader.batch_report import summarize
+    from grader.batch.report import summarize
 
     data = {"score": 1.5, "tests": [
         {"number": "1", "score": 1.0, "status": "passed", "extra_data": {"check": "1/a#1"}},

@@ -15,11 +15,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader import wire
 from grader.assignment import load_assignment
+from grader.boundary import wire
+from grader.boundary.session import Call, ChildSession, pack_call
 from grader.grading import grade, to_results
 from grader.rubric import Limits
-from grader.runner import Call, ChildSession, pack_call
 
 from .conftest import ROOT, TINY, assert_valid_results
 

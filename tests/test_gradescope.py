@@ -32,7 +32,8 @@ import pytest
 
 from grader.assignment import load_assignment
 from grader.errors import GraderError
-from grader.gradescope import (
+from grader.gradescope.build import _reference_member, build, package_files, zip_bytes
+from grader.gradescope.supervisor import (
     GRADER_BASE_MB,
     MESSAGE_COPIES,
     TimeBudget,
@@ -43,7 +44,6 @@ from grader.gradescope import (
     minimal_error_results,
     read_submission_metadata,
 )
-from grader.gradescope_build import _reference_member, build, package_files, zip_bytes
 from grader.results import error_results
 from grader.rubric import Limits, slug
 from grader.validate import load_manifest
@@ -177,8 +177,8 @@ def test_the_zip_holds_exactly_the_autograder(autograder_zip):
         requirements = archive.read("requirements.txt").decode()
         setup = archive.read("setup.sh").decode()
         run = archive.read("run_autograder").decode()
-    grader_files = {p.relative_to(ROOT).as_posix() for folder in ("grader", "grader/comparators")
-                    for p in (ROOT / folder).glob("*.py")}
+    packages = [init.parent for init in (ROOT / "grader").rglob("__init__.py") if "__pycache__" not in init.parts]
+    grader_files = {p.relative_to(ROOT).as_posix() for folder in packages for p in folder.glob("*.py")}
     grader_files |= {"grader/schema/gradescope_results.schema.json", "grader/autograder_files/setup.sh",
                      "grader/autograder_files/run_autograder"}
     top = {"setup.sh", "run_autograder", "scripts/install-system-deps.sh", "requirements.txt",

@@ -28,11 +28,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader import sandbox
 from grader.assignment import Assignment, load_assignment
+from grader.boundary.session import Call, ChildSession, pack_call
 from grader.grading import Report, grade, to_results
 from grader.rubric import Limits
-from grader.runner import Call, ChildSession, pack_call
+from grader.sandbox import policy as sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 HOSTILE = ROOT / "tests" / "hostile"
@@ -619,7 +619,7 @@ def test_failing_closed_without_a_pid_namespace_signals_no_other_uid(forced: tup
 
 
 def test_uid_guard_refuses_every_uid_but_a_free_leased_one() -> None:
-    from grader import uid_guard
+    from grader.sandbox import uid_guard
 
     base = sandbox.uid_base()
     assert uid_guard.refusal(base + 1, base) is None  # a leased uid no account has

@@ -239,8 +239,8 @@ def test_answers_that_would_take_the_grader_minutes_fail_fast(tmp_path: Path, re
 
 @pytest.mark.parametrize("answer", ["O(t^(2^2^2^2^2))", "O(2**65536 * t)", "O(9^9^9 + exp(t))"])
 def test_big_o_constants_are_bounded_before_any_reader(answer: str) -> None:
-    from grader.comparators.big_o import BigOSpec, compare
     from grader.comparators.base import CompareContext
+    from grader.comparators.big_o import BigOSpec, compare
 
     started = time.perf_counter()
     verdict = compare(answer, "O(t)", BigOSpec(variable="t"), CompareContext())
@@ -359,7 +359,7 @@ def test_a_link_inside_the_submission_is_refused_too(tmp_path: Path, results_sch
 
 
 def test_a_batch_reads_no_linked_folder_fifo_or_device(tmp_path: Path) -> None:
-    from grader.batch_source import submission_files
+    from grader.batch.source import submission_files
 
     student = tmp_path / "alice"
     (student / "hw").mkdir(parents=True)
@@ -377,7 +377,7 @@ root_only = pytest.mark.skipif(os.geteuid() != 0, reason="needs root (as CI runs
 
 
 def _memory_cgroup_available() -> bool:
-    from grader import cgroup
+    from grader.sandbox import cgroup
 
     made = cgroup.create(f"numgrader-probe-{os.getpid()}", 64 << 20, 8)
     if made is None:
@@ -397,7 +397,7 @@ def test_the_sandbox_refuses_shared_memory_and_is_the_oom_killers_first_choice(t
 
 def test_the_submissions_processes_are_the_oom_killers_first_choice(tmp_path: Path) -> None:
     from grader.assignment import load_assignment
-    from grader.runner import ChildSession
+    from grader.boundary.session import ChildSession
 
     probe = tmp_path / "hostile.py"
     probe.write_text("import os\n"
@@ -430,7 +430,7 @@ def test_processes_holding_memory_together_are_bounded_by_the_sandboxs_cgroup(tm
 
 def _container_cgroup(mb: int) -> Any:
     """A memory cgroup like Docker's --memory (v2, or v1 with swap counted), for a whole grader run."""
-    from grader import cgroup
+    from grader.sandbox import cgroup
 
     return cgroup.create(f"numgrader-container-{os.getpid()}", mb << 20, 4096)
 
@@ -484,8 +484,8 @@ def test_the_grader_outlives_a_submission_that_fills_its_container(tmp_path: Pat
 # -- found in review --------------------------------------------------------------------------
 
 def test_the_grader_refuses_huge_integers_whatever_the_child_sent() -> None:
-    from grader import wire
-    from grader.framing import JSON_HEADER
+    from grader.boundary import wire
+    from grader.boundary.protocol import JSON_HEADER
 
     body = ('{"body": {"op": "result", "value": %s}, "arrays": []}' % ("9" * 3500)).encode()
     with pytest.raises(wire.WireError, match="more than 3,000 digits"):
@@ -512,7 +512,7 @@ def test_a_rubrics_file_name_has_no_folders(filename: str, tmp_path: Path) -> No
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="sealing applies when the grader is root")
 def test_sealing_never_closes_a_folder_on_the_way_to_python(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from grader import sandbox
+    from grader.sandbox import policy as sandbox
 
     project = tmp_path / "project"
     (project / "venv" / "lib").mkdir(parents=True)
@@ -531,8 +531,8 @@ def test_sealing_never_closes_a_folder_on_the_way_to_python(tmp_path: Path, monk
 
 def test_judging_time_is_bounded_for_the_whole_submission_too() -> None:
     from grader.assignment import load_assignment
+    from grader.boundary.session import Outcome
     from grader.grading import JudgingClock
-    from grader.runner import Outcome
 
     case = load_assignment(RUBRIC).cases[0]
     clock = JudgingClock(per_case=5.0, left=0.0)

@@ -16,14 +16,15 @@ from typing import Any
 import numpy as np
 import pytest
 
-from grader import kit, wire
 from grader.assignment import load_assignment
+from grader.boundary import wire
 from grader.comparators import CompareContext, compare
 from grader.comparators.big_o import BigOSpec, order_of, same_growth
 from grader.comparators.numeric import NumericSpec
 from grader.grading import grade
-from grader.kit_build import build_kit, hint_reveals
-from grader.kit_check import check_submission, load_kit
+from grader.kit import seal as kit
+from grader.kit.build import build_kit, hint_reveals
+from grader.kit.check import check_submission, load_kit
 from grader.rubric import load_rubric
 
 from .conftest import ROOT, TINY
@@ -354,7 +355,7 @@ def test_seal_tags_and_notes():
 
 
 def test_check_accepts_a_notebook(hw2_kit, tmp_path):
-    from grader.kit_check import render
+    from grader.kit.check import render
 
     from .test_notebook import notebook_of
 

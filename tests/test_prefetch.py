@@ -13,11 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from grader import cli, paths, prefetch, sandbox, wire
+from grader import cli, paths
 from grader.assignment import Assignment, load_assignment
+from grader.boundary import prefetch, wire
+from grader.boundary.session import Call, Outcome, pack_call
 from grader.grading import Report, execution_order, grade, planned_calls, to_results
 from grader.rubric import Limits
-from grader.runner import Call, Outcome, pack_call
+from grader.sandbox import policy as sandbox
 
 from .conftest import ROOT
 

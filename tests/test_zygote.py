@@ -1,5 +1,5 @@
 # ruff: noqa: F401, F403  (the hostile suite and its fixtures are imported to run here again)
-"""The warm worker (grader/zygote.py): children forked from it are the children runner.py spawns.
+"""The warm worker (grader/boundary/zygote.py): children forked from it are the children runner.py spawns.
 
 The whole hostile suite runs again here with every child forked from a shared zygote (its
 tests are imported below and collected in this module, with the autouse fixture that turns
@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from grader import zygote
 from grader.assignment import Assignment
+from grader.boundary import zygote
+from grader.boundary.session import ChildSession
 from grader.grading import grade
-from grader.runner import ChildSession
 from tests.test_hostile import *  # the hostile suite, run again through the zygote
 from tests.test_hostile import SECRET, SUBMISSIONS, _sandbox_mode  # _sandbox_mode: its autouse fixture
 
@@ -203,7 +203,7 @@ def test_a_forked_batch_worker_gets_a_warm_worker_of_its_own(hostile: Assignment
 def test_batch_workers_fork_only_from_a_single_threaded_batch() -> None:
     import threading
 
-    from grader.batch import worker_context
+    from grader.batch.run import worker_context
 
     alone = sys.platform == "linux" and threading.active_count() == 1  # (an earlier test may have left a thread)
     assert worker_context().get_start_method() == ("fork" if alone else "spawn")

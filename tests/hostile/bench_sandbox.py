@@ -22,10 +22,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from grader import sandbox  # noqa: E402
 from grader.assignment import load_assignment  # noqa: E402
+from grader.boundary.session import ChildSession  # noqa: E402
 from grader.grading import grade  # noqa: E402
-from grader.runner import ChildSession  # noqa: E402
+from grader.sandbox import policy as sandbox  # noqa: E402
 
 HOSTILE = ROOT / "tests" / "hostile"
 SUBMISSION = HOSTILE / "submissions" / "correct.py"

@@ -15,9 +15,10 @@ ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 os.environ["NUMGRADER_SANDBOX"] = "nonamespaces"
 
-from grader import sandbox, uid_guard  # noqa: E402
 from grader.assignment import load_assignment  # noqa: E402
-from grader.runner import ChildSession  # noqa: E402
+from grader.boundary.session import ChildSession  # noqa: E402
+from grader.sandbox import policy as sandbox  # noqa: E402
+from grader.sandbox import uid_guard
 
 NOBODY = 65534
 canaries = {

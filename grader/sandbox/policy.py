@@ -45,17 +45,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from grader.paths import cache_location
-from grader.uid_guard import UID_BASE, UID_SLOTS, kill_all_of
+from grader.paths import PACKAGE_DIR, PROJECT_ROOT, cache_location
+from grader.sandbox.uid_guard import UID_BASE, UID_SLOTS, kill_all_of
 
 if TYPE_CHECKING:  # only its fields are read: a plan can be made before pydantic is imported
     from grader.rubric import Limits
 
-log = logging.getLogger("grader.sandbox")
+log = logging.getLogger("grader.sandbox.policy")
 
 MODES = ("auto", "off", "userns", "nonamespaces")
-PACKAGE_DIR = Path(__file__).resolve().parent
-PROJECT_ROOT = PACKAGE_DIR.parent
 
 # Top-level system folders a Python program may need, bound read-only (or re-created as the
 # symlinks they are on merged-/usr systems). Nothing else of the host is in the child's view.
@@ -352,7 +350,7 @@ def plan(limits: Limits, workdir: Path, submission: Path, source: Path, mountpoi
             "CORE": 0,
         },
         "memory_text": memory_text(limits),
-        "cgroup": list(cgroup),  # cgroup.procs files the child's first process joins (grader/cgroup.py)
+        "cgroup": list(cgroup),  # cgroup.procs files the child's first process joins (grader/sandbox/cgroup.py)
         "python_paths": python,
         "preload": list(PRELOAD),
     }

@@ -1,7 +1,7 @@
 """The child process: imports one submission and runs the calls the parent asks for.
 
 It is started fresh by runner.py, or forked by a zygote that was itself started fresh and
-loaded nothing but this module, grader.wire and numpy (zygote.py): never forked from a
+loaded nothing but this module, grader.boundary.wire and numpy (zygote.py): never forked from a
 process that loaded a reference or a rubric. It knows only the submission and the call in
 hand, and answers with plain data (wire.py).
 Protocol: requests arrive on fd 0, answers leave on fd 1, one frame each; the student's
@@ -16,7 +16,7 @@ with nothing but the standard library (ctypes for the system calls Python lacks)
         everything is gone.
     P1  with namespaces: init of the new pid namespace, reaping orphans. When it dies the
         kernel kills whatever is left in the namespace (setsid'd, double-forked, ...).
-    P2  the student's process: imports grader.wire (and numpy) while it still can, builds
+    P2  the student's process: imports grader.boundary.wire (and numpy) while it still can, builds
         its filesystem view and pivots into it, drops privileges, sets resource limits,
         closes every fd above 2, installs the seccomp filter, then imports the submission.
 Without namespaces there is no P1: P0 is a child subreaper and kills P2's leftovers itself.
@@ -39,18 +39,18 @@ import traceback
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from grader import cgroup, uid_guard  # standard library only
+from grader.sandbox import cgroup, uid_guard  # standard library only
 
 if TYPE_CHECKING:
-    from grader import wire
+    from grader.boundary import wire
 
 REQUESTS, ANSWERS = 0, 1
 
 
 def _load_wire() -> None:
-    """Import grader.wire (and with it numpy) — in the student's process, before the jail."""
+    """Import grader.boundary.wire (and with it numpy) — in the student's process, before the jail."""
     global wire
-    from grader import wire
+    from grader.boundary import wire
 
 
 def _send(message: dict[str, Any], limit: int) -> None:

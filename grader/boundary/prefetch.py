@@ -33,14 +33,14 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, cast
 
 from grader import __version__, paths
+from grader.boundary.session import Call, ChildSession, Outcome
 from grader.errors import GraderError
-from grader.runner import Call, ChildSession, Outcome
 from grader.submission import locate
 
 if TYPE_CHECKING:
     from grader.rubric import Limits, LoadedRubric, Rubric
 
-log = logging.getLogger("grader.prefetch")
+log = logging.getLogger("grader.boundary.prefetch")
 FORMAT = f"3/{__version__}"  # a plan written by another version of the grader is not read
 # Prefetched outcomes that are not trusted: those a time limit may have caused (the child ran
 # while the grader was busy loading: it competed for the CPU), an import that failed (perhaps

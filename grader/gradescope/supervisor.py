@@ -344,9 +344,9 @@ def minimal_error_results(message: str) -> dict[str, Any]:
 def not_run_results(assignment: Assignment, submission: Path, done: Sequence[CheckResult] = ()) -> Results:
     """The supervisor's fallback: the checks `done` so far, every other check listed as not run,
     plus a hidden grader-error test."""
+    from grader.boundary.session import Outcome
     from grader.grading import Report, judge, to_results
     from grader.results import error_results
-    from grader.runner import Outcome
 
     report = Report(assignment, submission)
     outcome = Outcome("not_run", message=f"not run: {NOT_RUN_REASON}")
@@ -625,7 +625,7 @@ def _run(args: argparse.Namespace) -> int:
     paths = AutograderPaths.resolve(args.root)
     if args.worker_dir is None:
         return supervise(paths, args.assignment, args.timeout, args.memory_mb)
-    from grader import sandbox
+    from grader.sandbox import policy as sandbox
 
     # The answer key and the results, by mode alone out of the sandbox uid's reach (setup.sh sealed
     # the source once already; every run makes sure again).
@@ -666,7 +666,7 @@ def _selftest(args: argparse.Namespace) -> int:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from grader.gradescope_build import main
+    from grader.gradescope.build import main
 
     return main(args)
 

@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import GraderError
-from grader.gradescope import MemoryBudget, TimeBudget, memory_budget
+from grader.gradescope.supervisor import MemoryBudget, TimeBudget, memory_budget
 
 VENV = "/opt/numgrader/venv"  # outside /autograder: the sandbox may hide that tree from the child
 SYSTEM_DEPS = "scripts/install-system-deps.sh"

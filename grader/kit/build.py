@@ -5,7 +5,7 @@ The kit folder holds:
     <submission file>     the rubric's template (rubric `template:`, default ../templates/NAME.py)
     README.md             how to run the check
     check/bundle.json     questions, visible checks, comparator options, hints, points, seals
-    check/values.wire     inputs, expected outputs and mistakes' outputs, in grader.wire's
+    check/values.wire     inputs, expected outputs and mistakes' outputs, in grader.boundary.wire's
                           encoding (JSON + .npy blobs; read with allow_pickle=False)
 
 Only visible checks are written, each in one of three ways:
@@ -13,7 +13,7 @@ Only visible checks are written, each in one of three ways:
 - "values": inputs, expected output and the known mistakes' outputs, judged in the kit by
   the same comparator and the same code as grading (grading.judge);
 - "sealed": a fixed-answer check (see `is_fixed`): its inputs, and seals of the accepted
-  answers and of the mistakes' outputs instead of the values (see grader.kit);
+  answers and of the mistakes' outputs instead of the values (see grader.kit.seal);
 - "on_submit": a check judged by a judge function of the reference module (the kit carries
   no reference code), or one whose comparator options cannot be sealed soundly: the kit
   runs the call, reports an error or a time-out, and leaves the verdict to grading.
@@ -33,11 +33,12 @@ from typing import Any
 
 import numpy as np
 
-from grader import kit, wire
 from grader.assignment import Assignment, Case, load_assignment
+from grader.boundary import wire
 from grader.comparators.exact import normalize_text, plain
 from grader.comparators.one_of import canonical as one_of_canonical
 from grader.errors import GraderError
+from grader.kit import seal as kit
 from grader.paths import resolve_rubric
 
 README = """# {title}

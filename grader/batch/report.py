@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
-from grader.batch_source import Student
+from grader.batch.source import Student
 from grader.rubric import Rubric, check_key
 
 STATUSES = ("graded", "error", "timeout")

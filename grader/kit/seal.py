@@ -313,7 +313,7 @@ def canonical_text(spec: Any, value: Any, form: dict[str, Any]) -> str:
 
 
 def _student_kit(args: argparse.Namespace) -> int:
-    from grader.kit_build import build_kit
+    from grader.kit.build import build_kit
 
     warnings = build_kit(args.assignment, Path(args.out))
     for line in warnings:
@@ -323,7 +323,7 @@ def _student_kit(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from grader.kit_check import run_check
+    from grader.kit.check import run_check
 
     return run_check(Path(args.submission), Path(args.kit) if args.kit else None, args.question, args.show_output)
 

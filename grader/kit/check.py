@@ -1,10 +1,10 @@
 """`grader check`: run a student kit's visible checks on a student's file, as grading would.
 
 The file (a .py or a Jupyter notebook) runs in the same isolated child process as in grading
-(grader.runner.ChildSession, with the rubric's limits), so an endless loop ends with a
+(grader.boundary.session.ChildSession, with the rubric's limits), so an endless loop ends with a
 time-out message. "values" checks are judged by grading's own code (grading.judge and
 grading.feedback) on the kit's expected values; "sealed" checks by comparing seals (see
-grader.kit); "on_submit" checks are run, and fail here only when the call itself fails.
+grader.kit.seal); "on_submit" checks are run, and fail here only when the call itself fails.
 Only visible checks are in a kit, so nothing of a hidden check can be shown.
 """
 
@@ -20,15 +20,16 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from grader import kit, wire
 from grader.assignment import Case
+from grader.boundary import wire
+from grader.boundary.session import ChildSession, Outcome
 from grader.comparators import Verdict
 from grader.comparators.exact import plain
 from grader.errors import GraderError
 from grader.grading import CheckResult, feedback, judge, outcomes
+from grader.kit import seal as kit
 from grader.notebook import prepared
 from grader.rubric import Check, Limits, Question, Submission
-from grader.runner import ChildSession, Outcome
 from grader.submission import locate
 
 Mode = Literal["values", "sealed", "on_submit"]

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.framing import FRAME_HEADER, JSON_HEADER, FrameError, read_json
+from grader.boundary.protocol import FRAME_HEADER, JSON_HEADER, FrameError, read_json
 
 ALLOWED_KINDS = "biuf"  # bool, signed int, unsigned int, float
 MAX_DEPTH = 32

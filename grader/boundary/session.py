@@ -35,18 +35,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from grader.boundary import protocol as framing
+from grader.boundary import zygote
+from grader.boundary.zygote import (
+    child_environment as child_environment,  # lives with the zygote, which needs it cheaply
+)
+from grader.paths import PROJECT_ROOT
+from grader.safe_open import Refused, read_regular
+
 # Standard library and our own light modules only: `grader grade` starts the child from a saved
 # call plan (prefetch.py) before it imports numpy or pydantic. wire (numpy) is imported where a
 # value is encoded or decoded.
-from grader import cgroup, framing, sandbox, zygote
-from grader.safe_open import Refused, read_regular
+from grader.sandbox import cgroup
+from grader.sandbox import policy as sandbox
 from grader.text import cap
-from grader.zygote import child_environment as child_environment  # lives with the zygote, which needs it cheaply
 
 if TYPE_CHECKING:
     from grader.rubric import Limits
 
-log = logging.getLogger("grader.runner")
+log = logging.getLogger("grader.boundary.session")
 
 Status = Literal[
     "ok", "exception", "missing", "timeout", "crashed", "exited", "memory",
@@ -58,13 +65,13 @@ F_SETPIPE_SZ = 1031
 Process = subprocess.Popen[bytes] | zygote.ForkedProcess
 
 # The child starts from nothing the parent has loaded: a fresh interpreter that imports
-# only grader.child (and through it numpy), then forgets where grader lives; or a fork of a
+# only grader.boundary.child (and through it numpy), then forgets where grader lives; or a fork of a
 # zygote that was started the same way (zygote.py).
 _BOOT = (
     "import sys; root = sys.argv.pop(1); sys.path.insert(0, root); "
-    "import grader.child as child; sys.path.remove(root); child.main()"
+    "import grader.boundary.child as child; sys.path.remove(root); child.main()"
 )
-_PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
+_PACKAGE_ROOT = str(PROJECT_ROOT)
 
 
 @dataclass(frozen=True)
@@ -86,7 +93,7 @@ class Outcome:
         """This outcome with its value, for an answer read raw (ChildSession(decode=False))."""
         if self.payload is None:
             return self
-        from grader import wire
+        from grader.boundary import wire
 
         try:
             value = wire.unpack(self.payload).get("value")
@@ -115,7 +122,7 @@ class Call:
 
 
 def pack_call(function: str, args: Sequence[Any]) -> bytes:
-    from grader import wire
+    from grader.boundary import wire
 
     return wire.pack({"op": "call", "function": function, "args": list(args)}, 1 << 62)
 
@@ -586,7 +593,7 @@ class ChildSession:
 
     def _answer(self, payload: bytes, seconds: float, during_import: bool = False) -> Outcome:
         if self._decode:
-            from grader import wire
+            from grader.boundary import wire
 
             try:
                 message = wire.unpack(payload)

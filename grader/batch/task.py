@@ -162,7 +162,7 @@ def failure(task: Task, message: str, seconds: float = 0.0, *, final: bool) -> D
 
 def grade_task(task: Task, spec: AssignmentSpec) -> Done:
     """Grade one submission; a problem with it, or a bug in the grader, becomes an error row."""
-    from grader import zygote
+    from grader.boundary import zygote
     from grader.errors import GraderError
     from grader.grading import grade, to_results
 
@@ -225,7 +225,8 @@ def init_worker(spec: AssignmentSpec, parent: int) -> None:
     # worker forked from the batch first forgets any warm worker the batch had.
     from multiprocessing import util
 
-    from grader import cgroup, zygote
+    from grader.boundary import zygote
+    from grader.sandbox import cgroup
 
     zygote.forget_inherited()
     zygote.start_shared()

@@ -6,14 +6,14 @@ process that has both already costs a few milliseconds. The zygote is such a pro
 - it is started fresh, exactly as a child is (`python -I -c BOOT`, the child's small
   environment, a new session), never forked from the grader, so nothing of the grader's
   memory (a reference, a rubric, another submission's data) is in it. It imports only
-  grader.child, grader.wire (and with them numpy) and this module, and it never runs
+  grader.boundary.child, grader.boundary.wire (and with them numpy) and this module, and it never runs
   student code itself. Before its first fork it runs numpy's everyday float paths once
   (_warm_numpy: ~10 ms), so that children inherit resolved ufunc loops and loaded linalg
   instead of paying for them per submission (~6 of ~55 ms of CPU in the example homework);
 - on request it forks. The forked process takes the pipes the grader sent over the control
   socket (SCM_RIGHTS) as fds 0/1/2 (requests / answers / prints) and 3 (the private status
   fd), closes every other fd, takes the child's environment and working folder, starts a
-  new session, and calls `grader.child.main(config)`: from there on it is exactly the
+  new session, and calls `grader.boundary.child.main(config)`: from there on it is exactly the
   child runner.py would have spawned, and it applies the same sandbox (namespaces, private
   filesystem, uid drop, rlimits, seccomp) before any student code runs;
 - it sends back the child's pid and a pidfd, and reports how the child ended (its exit
@@ -43,14 +43,15 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any, NoReturn
 
-_PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
+from grader.paths import PROJECT_ROOT
+
+_PACKAGE_ROOT = str(PROJECT_ROOT)
 # The zygote starts from nothing the grader has loaded, then forgets where grader lives.
 BOOT = (
     "import sys; root = sys.argv.pop(1); sys.path.insert(0, root); "
-    "import grader.child, grader.zygote as zygote; sys.path.remove(root); zygote.serve()"
+    "import grader.boundary.child, grader.boundary.zygote as zygote; sys.path.remove(root); zygote.serve()"
 )
 READY_SECONDS = 60.0  # the zygote's own start (an interpreter and numpy) on a very busy machine
 REPLY_SECONDS = 20.0  # one fork
@@ -211,7 +212,7 @@ class Zygote:
         return message, fds
 
     def fork(self, config: dict[str, Any], env: dict[str, str], cwd: str, status_fd: int | None) -> ForkedProcess:
-        """A child that runs `grader.child.main(config)` in `cwd` with `env`; `status_fd`, if any,
+        """A child that runs `grader.boundary.child.main(config)` in `cwd` with `env`; `status_fd`, if any,
         becomes its fd 3 (config["status_fd"] must say 3)."""
         pipes = [os.pipe2(os.O_CLOEXEC) for _ in range(4)]  # requests, answers, prints, exit report
         (requests_r, requests_w), (answers_r, answers_w), (prints_r, prints_w), (exit_r, exit_w) = pipes
@@ -329,7 +330,7 @@ def serve() -> NoReturn:
     """The zygote's main loop (runs in the process BOOT started)."""
     import ctypes
 
-    from grader import child
+    from grader.boundary import child
 
     control_fd, parent = int(sys.argv[1]), int(sys.argv[2])
     libc = ctypes.CDLL(None, use_errno=True)
@@ -425,7 +426,7 @@ def _become_child(request: dict[str, Any], fds: list[int], control: socket.socke
         if numpy_random is not None:  # a fresh process would have drawn a fresh seed
             numpy_random.seed()
         sys.argv = ["-c"]
-        from grader import child
+        from grader.boundary import child
 
         child.main(request["config"])
         code = 0

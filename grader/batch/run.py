@@ -42,9 +42,9 @@ if TYPE_CHECKING:
     from concurrent.futures import Executor
 
     from grader.assignment import Assignment
-    from grader.batch_progress import Progress
-    from grader.batch_source import Item
-    from grader.batch_task import AssignmentSpec, Done, Task
+    from grader.batch.progress import Progress
+    from grader.batch.source import Item
+    from grader.batch.task import AssignmentSpec, Done, Task
 
 POOLS = ("process", "thread")
 
@@ -138,7 +138,7 @@ def run_local(tasks: list[Task], spec: AssignmentSpec, assignment: Assignment, *
     from concurrent.futures.process import BrokenProcessPool
     from functools import partial
 
-    from grader.batch_task import failure, grade_task, init_worker, pool_task, remember
+    from grader.batch.task import failure, grade_task, init_worker, pool_task, remember
 
     queue: deque[Task] = deque(tasks)
     # Two tasks per worker in flight: a worker starts its next submission at once instead of
@@ -236,7 +236,7 @@ def run_dask(address: str, tasks: list[Task], spec: AssignmentSpec, *, on_done: 
         from grader.errors import GraderError
 
         raise GraderError("--scheduler needs Dask's distributed: pip install 'numgrader[cluster]'") from None
-    from grader.batch_task import failure, grade_task
+    from grader.batch.task import failure, grade_task
     from grader.errors import GraderError
 
     try:
@@ -310,8 +310,8 @@ def _hidden_from_students(*folders: Path) -> Iterator[None]:
 
 
 def _task(item: Item, spec: AssignmentSpec, *, ship: bool) -> tuple[Task, str]:
-    from grader.batch_source import content_hash, submission_files
-    from grader.batch_task import Task
+    from grader.batch.source import content_hash, submission_files
+    from grader.batch.task import Task
 
     files = submission_files(item.path)
     sha = content_hash(files)
@@ -322,15 +322,15 @@ def _task(item: Item, spec: AssignmentSpec, *, ship: bool) -> tuple[Task, str]:
 
 def run_batch(source: Path, assignment_name: str, out: Path, *, jobs: int | None = None, force: bool = False,
               scheduler: str | None = None, pool: str = "process", progress: Progress | None = None) -> Outcome:
-    from grader import sandbox
     from grader.assignment import load_assignment
-    from grader.batch_progress import Progress
-    from grader.batch_report import Summary, grades_csv, layout_of, report_html, summarize
-    from grader.batch_source import open_source
-    from grader.batch_task import make_spec
+    from grader.batch.progress import Progress
+    from grader.batch.report import Summary, grades_csv, layout_of, report_html, summarize
+    from grader.batch.source import open_source
+    from grader.batch.task import make_spec
     from grader.errors import GraderError
     from grader.files import write_atomically
     from grader.paths import resolve_rubric
+    from grader.sandbox import policy as sandbox
 
     if pool not in POOLS:
         raise GraderError(f"--pool must be one of {', '.join(POOLS)}")
