@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.boundary.session import pack_call
+from grader.boundary.outcome import pack_call
 from grader.errors import RubricError
 from grader.rubric import (
     Check,

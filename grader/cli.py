@@ -73,7 +73,7 @@ def _grade_with(args: argparse.Namespace, rubric_path: Path, early: Prefetch | N
 
             print("\n--- the submission's own output ---")
             print(clean(report.student_output))  # its escapes cannot drive this terminal
-    if report.sandbox.get("private_root") is not True:
+    if report.sandbox is None or not report.sandbox.private_root:
         # Without a private filesystem a dropped prefetch's child could leave a hidden input in a
         # world-writable folder for the ordinary run's visible checks: no call plans there.
         prefetch.forget(rubric_path)

@@ -17,13 +17,15 @@ import numpy as np
 
 from grader import comparators
 from grader.assignment import Assignment, Case
-from grader.boundary.session import Call, ChildSession, Outcome
+from grader.boundary.outcome import Call, Outcome
+from grader.boundary.session import ChildSession
 from grader.comparators import CompareContext, Verdict
 from grader.comparators.base import short
 from grader.notebook import prepared
 from grader.results import Results, TestResult, fit
 from grader.rubric import Limits, check_key
-from grader.sandbox import policy as sandbox
+from grader.sandbox.report import SandboxReport
+from grader.sandbox.seal import seal
 from grader.submission import locate
 from grader.text import cap, clean, clean_tree
 from grader.time_budget import OverBudget, time_budget
@@ -60,7 +62,7 @@ class Report:
     student_output_shown: str = ""  # what stdout_visibility's readers may see of it (no hidden call's prints)
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)  # e.g. what was dropped from a notebook
-    sandbox: dict[str, Any] = field(default_factory=dict)  # the protections the child reported
+    sandbox: SandboxReport | None = None  # the protections the child reported
     sandbox_summary: str = ""
     sandbox_weak: bool = False  # a protection did not hold (or the sandbox was off)
     import_cause: str | None = None  # what ended a failed import: "timeout", "memory", ... (Outcome.cause)
@@ -179,7 +181,7 @@ def grade(assignment: Assignment, submission: Path, on_check: Callable[[Report],
     """
     rubric = assignment.rubric
     # The rubric and the reference's folder: by mode alone out of the sandbox uid's reach.
-    sandbox.seal([assignment.loaded.path, assignment.reference_path.parent])
+    seal([assignment.loaded.path, assignment.reference_path.parent])
     path = locate(submission, rubric.submission.filename)
     report = Report(assignment, path)
     started = time.perf_counter()
@@ -217,7 +219,7 @@ def grade(assignment: Assignment, submission: Path, on_check: Callable[[Report],
             report.student_output = session.output.text()
             report.student_output_shown = session.output.text(before_group=_RUN_ORDER[rubric.stdout_visibility] + 1)
             report.output_cut = session.output.total - len(session.output.kept)
-            report.sandbox = dict(session.sandbox)
+            report.sandbox = session.sandbox
             report.sandbox_summary = session.sandbox_summary
             report.sandbox_weak = bool(session.sandbox_weaknesses)
     position = {case.key: i for i, case in enumerate(assignment.cases)}
@@ -333,7 +335,8 @@ def _full_results(report: Report) -> Results:
     if report.output_cut:
         extra_data["student_output_cut_bytes"] = report.output_cut
     if report.sandbox_summary:
-        extra_data["sandbox"] = clean_tree({**report.sandbox, "summary": report.sandbox_summary})
+        held = report.sandbox.to_json() if report.sandbox is not None else {}
+        extra_data["sandbox"] = clean_tree({**held, "summary": report.sandbox_summary})
         if report.sandbox_weak:
             tests.append(_instructor_note("Sandbox protections", clean(report.sandbox_summary), "sandbox"))
     if judge_errors:

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, cast
 
-from grader.boundary.session import Outcome
+from grader.boundary.outcome import Outcome
 from grader.errors import GraderError
 from grader.safe_open import Refused, read_regular
 

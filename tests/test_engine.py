@@ -17,7 +17,8 @@ import pytest
 
 from grader.assignment import load_assignment
 from grader.boundary import wire
-from grader.boundary.session import Call, ChildSession, pack_call
+from grader.boundary.outcome import Call, pack_call
+from grader.boundary.session import ChildSession
 from grader.grading import grade, to_results
 from grader.rubric import Limits
 

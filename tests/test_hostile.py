@@ -9,6 +9,7 @@ unprivileged user namespace) and check what must still hold there. See docs/thre
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -22,6 +23,7 @@ import time
 import unittest
 import zipfile
 from collections.abc import Iterator
+from typing import Any
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -29,10 +31,15 @@ import numpy as np
 import pytest
 
 from grader.assignment import Assignment, load_assignment
-from grader.boundary.session import Call, ChildSession, pack_call
+from grader.boundary.outcome import Call, pack_call
+from grader.boundary.session import ChildSession
 from grader.grading import Report, grade, to_results
 from grader.rubric import Limits
-from grader.sandbox import policy as sandbox
+from grader.sandbox import host as sandbox_host
+from grader.sandbox import policy, uid_guard, uids
+from grader.sandbox import report as sandbox_report
+from grader.sandbox.plan import Plan
+from grader.sandbox.report import SandboxReport
 
 ROOT = Path(__file__).resolve().parent.parent
 HOSTILE = ROOT / "tests" / "hostile"
@@ -73,14 +80,14 @@ def hostile() -> Assignment:
 def _sandbox_mode(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Every test starts in the default mode (a test may force another); host() is re-read."""
     monkeypatch.delenv("NUMGRADER_SANDBOX", raising=False)
-    sandbox.host.cache_clear()
+    sandbox_host.host.cache_clear()
     yield
-    sandbox.host.cache_clear()
+    sandbox_host.host.cache_clear()
 
 
 def force_mode(monkeypatch: pytest.MonkeyPatch, mode: str) -> None:
     monkeypatch.setenv("NUMGRADER_SANDBOX", mode)
-    sandbox.host.cache_clear()
+    sandbox_host.host.cache_clear()
 
 
 def variant(tmp_path: Path, **limits: float) -> Assignment:
@@ -113,7 +120,7 @@ def _tree(path: Path) -> dict[str, tuple[int, int, int]]:
             full = os.path.join(folder, name)
             info = os.lstat(full)
             # Group and other permissions are left out: the grader itself takes them from the answer
-            # key (sandbox.seal), which is no change a submission made.
+            # key (sandbox/seal.py), which is no change a submission made.
             found[full] = (info.st_size, info.st_mtime_ns, info.st_mode & ~0o077)
     return found
 
@@ -248,7 +255,7 @@ def test_as_root_the_child_runs_jailed_as_its_own_user(tmp_path: Path) -> None:
     assert result.ok, result.message
     seen = result.value
     uid = seen["ids"][0]
-    assert uid >= sandbox.UID_BASE and seen["ids"] == [uid, uid, uid, uid, []]  # its own uid, no groups
+    assert uid >= uid_guard.UID_BASE and seen["ids"] == [uid, uid, uid, uid, []]  # its own uid, no groups
     assert seen["pids"] == [1, 2]  # a pid namespace: the grader is not even visible
     assert not seen["reference"]
     # The project's folder exists in the child's view only if the venv lives inside it, and then
@@ -260,25 +267,29 @@ def test_as_root_the_child_runs_jailed_as_its_own_user(tmp_path: Path) -> None:
     assert seen["unshare"] == -1 and seen["errno"] == 1  # EPERM from the filter
     assert seen["as"] == 1024 * 1024 * 1024 and seen["nproc"] == 32
     assert seen["cwd_files"] == ["hostile.py"] and seen["python"]
-    assert sandbox.weaknesses(report) == [], report
-    assert "DEGRADED" not in sandbox.summary(report)
+    assert sandbox_report.weaknesses(report) == [], report
+    assert "DEGRADED" not in sandbox_report.summary(report)
 
 
 def test_the_report_names_missing_protections() -> None:
-    assert sandbox.weaknesses({"mode": "off"}) == ["the sandbox is off (NUMGRADER_SANDBOX=off)"]
+    assert sandbox_report.weaknesses(SandboxReport.off()) == ["the sandbox is off (NUMGRADER_SANDBOX=off)"]
+    assert sandbox_report.weaknesses(None) == ["no sandbox report (the child did not start)"]
     weak = {"mode": "auto", "user": "the grader's own user (1000)", "filesystem": "NOT isolated (no Landlock)",
             "network": "NOT cut", "processes": "descendants killed", "seccomp": "unavailable", "limits": "x",
             "warnings": ["no process limit"]}
-    missing = sandbox.weaknesses(weak)
-    assert len(missing) == 6 and "DEGRADED" in sandbox.summary(weak)
+    missing = sandbox_report.weaknesses(SandboxReport.from_json(weak))
+    assert len(missing) == 6 and "DEGRADED" in sandbox_report.summary(SandboxReport.from_json(weak))
     # Decided by the report's fields, not its wording: "descendants killed (no pid namespace)" and
     # "NOT isolated (no mount namespace ...)" once read as held because they contain those words.
     held = {"mode": "auto", "user_isolated": True, "filesystem_isolated": True, "network_cut": True,
             "processes_contained": True, "seccomp_on": True, "warnings": []}
-    assert sandbox.weaknesses(held) == []
+    assert sandbox_report.weaknesses(SandboxReport.from_json(held)) == []
+    # Only a real True holds: a child that wrote "true" or 1 has not proved anything.
+    assert len(sandbox_report.weaknesses(SandboxReport.from_json({**held, "network_cut": "true", "seccomp_on": 1}))) == 2
     texts = {"processes": "descendants killed when grading ends (no pid namespace)",
              "filesystem": "NOT isolated (no mount namespace, no Landlock): the reference may be readable"}
-    assert sandbox.weaknesses({**held, **texts, "processes_contained": False, "filesystem_isolated": False}) == [
+    assert sandbox_report.weaknesses(SandboxReport.from_json(
+            {**held, **texts, "processes_contained": False, "filesystem_isolated": False})) == [
         f"filesystem: {texts['filesystem']}", f"processes: {texts['processes']}"]
 
 
@@ -326,7 +337,7 @@ def test_searching_the_filesystem_finds_no_answer_key(hostile: Assignment) -> No
     # In every mode: the answer key is not read (by a private view, Landlock, or its mode alone).
     assert report.score == 0 and "stolen=False" in report.student_output
     assert "outside_usr_complete=True" in report.student_output  # it did search everything but /usr
-    if namespaces_available() or sandbox.host().landlock_abi > 0:  # a fenced view: not even the names
+    if namespaces_available() or sandbox_host.host().landlock_abi > 0:  # a fenced view: not even the names
         assert "references=[] rubrics=[]" in report.student_output
 
 
@@ -544,7 +555,7 @@ def test_a_notebook_linking_outside_the_submission_is_refused(hostile: Assignmen
 
 def _modes() -> list[str]:
     modes = ["nonamespaces"]
-    if sandbox.host().userns or os.geteuid() == 0:
+    if sandbox_host.host().userns or os.geteuid() == 0:
         modes.append("userns")
     return modes
 
@@ -564,23 +575,23 @@ def test_degraded_modes_still_hold(mode: str, hostile: Assignment, monkeypatch: 
     assert forged.score == 0
     with ChildSession(SUBMISSIONS / "correct.py", "hostile", hostile.rubric.limits) as session:
         assert session.start().ok
-        weak = sandbox.weaknesses(session.sandbox)
+        weak = sandbox_report.weaknesses(session.sandbox)
     # Without Landlock (Docker before 23) the filesystem is not fenced, and the report says so: the
     # answer key then holds by its file mode alone (the search above read nothing).
-    expected_weak = ("network", "seccomp") if sandbox.host().landlock_abi == 0 else ("filesystem", "network", "seccomp")
+    expected_weak = ("network", "seccomp") if sandbox_host.host().landlock_abi == 0 else ("filesystem", "network", "seccomp")
     assert not any(w.startswith(expected_weak) for w in weak), weak
-    if sandbox.host().landlock_abi == 0:
+    if sandbox_host.host().landlock_abi == 0:
         assert any(w.startswith("filesystem: NOT isolated") for w in weak), weak
 
 
 @root_only
 def test_the_child_fails_closed_when_it_cannot_drop_privileges(monkeypatch: pytest.MonkeyPatch) -> None:
-    real_plan = sandbox.plan
+    real_plan = policy.make
 
-    def as_root(*args: object, **kwargs: object) -> dict[str, object]:
-        return {**real_plan(*args, **kwargs), "uid": 0, "gid": 0}  # type: ignore[arg-type]
+    def as_root(*args: Any, **kwargs: Any) -> Plan:
+        return dataclasses.replace(real_plan(*args, **kwargs), uid=0)
 
-    monkeypatch.setattr(sandbox, "plan", as_root)
+    monkeypatch.setattr(policy, "make", as_root)
     with ChildSession(SUBMISSIONS / "correct.py", "hostile", load_assignment(RUBRIC).rubric.limits) as session:
         first = session.start()
     assert first.status == "import_failed"
@@ -619,9 +630,7 @@ def test_failing_closed_without_a_pid_namespace_signals_no_other_uid(forced: tup
 
 
 def test_uid_guard_refuses_every_uid_but_a_free_leased_one() -> None:
-    from grader.sandbox import uid_guard
-
-    base = sandbox.uid_base()
+    base = uids.uid_base()
     assert uid_guard.refusal(base + 1, base) is None  # a leased uid no account has
     assert "below" in str(uid_guard.refusal(0, 0))
     assert "outside" in str(uid_guard.refusal(0, base))
@@ -634,14 +643,14 @@ def test_uid_guard_refuses_every_uid_but_a_free_leased_one() -> None:
 
 @root_only
 def test_the_uid_sweep_kills_what_a_uid_left_behind() -> None:
-    lease = sandbox.UidLease()
+    lease = uids.UidLease()
     try:
         child = subprocess.Popen(["sleep", "60"], user=lease.uid, group=lease.gid, extra_groups=[],
                                  start_new_session=True)
         time.sleep(0.05)
-        assert sandbox.sweep(lease.uid) == 1
+        assert uids.sweep(lease.uid) == 1
         assert child.wait(timeout=5) == -signal.SIGKILL
-        assert sandbox.sweep(lease.uid) == 0
+        assert uids.sweep(lease.uid) == 0
     finally:
         lease.release()
 

@@ -409,7 +409,7 @@ def test_the_submissions_processes_are_the_oom_killers_first_choice(tmp_path: Pa
     with ChildSession(probe, "hostile", load_assignment(RUBRIC).rubric.limits) as session:
         assert session.start().ok
         seen = session.call("add", [1, 2], 5)
-        fenced = "landlock" in str(session.sandbox.get("filesystem"))
+        fenced = session.sandbox is not None and session.sandbox.filesystem.startswith("landlock")
     assert seen.ok and (seen.value == 1000 or (seen.value is None and fenced)), seen
 
 
@@ -512,7 +512,7 @@ def test_a_rubrics_file_name_has_no_folders(filename: str, tmp_path: Path) -> No
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="sealing applies when the grader is root")
 def test_sealing_never_closes_a_folder_on_the_way_to_python(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from grader.sandbox import policy as sandbox
+    from grader.sandbox import seal
 
     project = tmp_path / "project"
     (project / "venv" / "lib").mkdir(parents=True)
@@ -521,9 +521,9 @@ def test_sealing_never_closes_a_folder_on_the_way_to_python(tmp_path: Path, monk
     for path in (project, project / "venv", project / "venv" / "lib"):
         path.chmod(0o755)
     (project / "reference.py").chmod(0o644)
-    monkeypatch.setattr(sandbox, "_python_paths", lambda: [str(project / "venv" / "lib")])
+    monkeypatch.setattr(seal, "python_paths", lambda: [str(project / "venv" / "lib")])
     monkeypatch.setattr(sys, "prefix", str(project / "venv"))
-    sandbox.seal([project])
+    seal.seal([project])
     mode = lambda path: path.stat().st_mode & 0o777  # noqa: E731
     assert mode(project / "reference.py") == 0o600  # the answer key is sealed
     assert mode(project) == 0o755 and mode(project / "venv") == 0o755  # the way to Python stays open
@@ -531,7 +531,7 @@ def test_sealing_never_closes_a_folder_on_the_way_to_python(tmp_path: Path, monk
 
 def test_judging_time_is_bounded_for_the_whole_submission_too() -> None:
     from grader.assignment import load_assignment
-    from grader.boundary.session import Outcome
+    from grader.boundary.outcome import Outcome
     from grader.grading import JudgingClock
 
     case = load_assignment(RUBRIC).cases[0]

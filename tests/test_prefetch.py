@@ -16,10 +16,11 @@ import pytest
 from grader import cli, paths
 from grader.assignment import Assignment, load_assignment
 from grader.boundary import prefetch, wire
-from grader.boundary.session import Call, Outcome, pack_call
+from grader.boundary.outcome import Call, Outcome, pack_call
 from grader.grading import Report, execution_order, grade, planned_calls, to_results
 from grader.rubric import Limits
-from grader.sandbox import policy as sandbox
+from grader.sandbox import host as sandbox_host
+from grader.sandbox import view
 
 from .conftest import ROOT
 
@@ -96,7 +97,7 @@ def test_the_cli_saves_a_plan_and_the_next_run_uses_it(tmp_path: Path, cache: Pa
         data["extra_data"].pop("sandbox")
     assert first == second and first["score"] == 5.75
     assert (cache.stat().st_mode & 0o777, next(cache.glob("plan-*.json")).stat().st_mode & 0o777) == (0o700, 0o600)
-    assert str(cache.resolve()) in sandbox.hidden_paths()  # kept out of every child's view
+    assert str(cache.resolve()) in view.hidden_paths()  # kept out of every child's view
 
 
 def copy_of_hw2(tmp_path: Path) -> Path:
@@ -186,7 +187,7 @@ def test_closing_a_prefetch_stops_its_child_at_once(tmp_path: Path) -> None:
 def test_closing_a_prefetch_without_the_sandbox_ignores_a_student_ignoring_sigterm(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NUMGRADER_SANDBOX", "off")
-    sandbox.host.cache_clear()
+    sandbox_host.host.cache_clear()
     try:
         source = tmp_path / "stubborn.py"
         source.write_text("import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
@@ -202,7 +203,7 @@ def test_closing_a_prefetch_without_the_sandbox_ignores_a_student_ignoring_sigte
         early.close()
         assert time.perf_counter() - started < 5
     finally:
-        sandbox.host.cache_clear()
+        sandbox_host.host.cache_clear()
 
 
 def test_a_prefetched_time_out_is_run_again(used: list[bool]) -> None:

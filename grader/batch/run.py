@@ -289,7 +289,7 @@ def _hidden_from_students(*folders: Path) -> Iterator[None]:
     """The class's other submissions and the results are no business of a student's code.
 
     The sandbox hides the folders named in NUMGRADER_SANDBOX_HIDE from the child process
-    (sandbox.hidden_paths); workers started meanwhile inherit it. A folder that holds the
+    (sandbox/view.py hidden_paths); workers started meanwhile inherit it. A folder that holds the
     temporary directory or Python itself is not named: the child needs those.
     """
     import tempfile
@@ -330,7 +330,7 @@ def run_batch(source: Path, assignment_name: str, out: Path, *, jobs: int | None
     from grader.errors import GraderError
     from grader.files import write_atomically
     from grader.paths import resolve_rubric
-    from grader.sandbox import policy as sandbox
+    from grader.sandbox.seal import seal
 
     if pool not in POOLS:
         raise GraderError(f"--pool must be one of {', '.join(POOLS)}")
@@ -347,7 +347,7 @@ def run_batch(source: Path, assignment_name: str, out: Path, *, jobs: int | None
         items = [i for i in found.items if i not in inside]
         outcome.total, outcome.ignored = len(items), found.ignored + [i.path.name for i in inside]
         results.mkdir(parents=True, exist_ok=True)
-        sandbox.seal([out])  # other students' results are no submission's to read
+        seal([out])  # other students' results are no submission's to read
         _clean_temporaries(out)
         summaries: dict[str, Summary] = {}
         todo: list[Task] = []

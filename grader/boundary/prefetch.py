@@ -33,7 +33,8 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, cast
 
 from grader import __version__, paths
-from grader.boundary.session import Call, ChildSession, Outcome
+from grader.boundary.outcome import Call, Outcome
+from grader.boundary.session import ChildSession
 from grader.errors import GraderError
 from grader.submission import locate
 

@@ -5,229 +5,49 @@ hangs, crashes, runs out of memory or ends the process fails with a message that
 which, and the next call gets a fresh child. The student's prints are captured (and
 capped), never shown on the grader's own output.
 
-The child is sandboxed (sandbox.py decides how, child.py applies it): the session holds a
-uid of its own when the grader is root, hands the child its plan, and reads on a private
-status pipe which protections held and how the student's process ended. The submission
-file is checked before anything runs: a folder, a link out of the submission, a zip or
-notebook, a NUL byte, text that is not UTF-8 or a file over the size limit each get one
-clear message and no child at all.
+The child is sandboxed (grader/sandbox/ decides how and applies it in the child): the session
+holds a uid of its own when the grader is root, hands the child its plan, and reads on a
+private status pipe (status.py) which protections held and how the student's process ended.
+The submission file is vetted before anything runs (source.py). How a child starts is
+launch.py's; the pipelined exchange is channel.py's; what an answer means is decided here.
 """
 
 from __future__ import annotations
 
-import codecs
 import contextlib
 import fcntl
-import json
 import logging
 import math
 import os
-import re
-import selectors
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from grader.boundary import protocol as framing
-from grader.boundary import zygote
-from grader.boundary.zygote import (
-    child_environment as child_environment,  # lives with the zygote, which needs it cheaply
-)
-from grader.paths import PROJECT_ROOT
-from grader.safe_open import Refused, read_regular
-
-# Standard library and our own light modules only: `grader grade` starts the child from a saved
-# call plan (prefetch.py) before it imports numpy or pydantic. wire (numpy) is imported where a
-# value is encoded or decoded.
-from grader.sandbox import cgroup
-from grader.sandbox import policy as sandbox
+from grader.boundary import channel, launch, protocol, zygote
+from grader.boundary.channel import Answer, Closed, Event, NotRun, OutputCapture, TimedOut, TooLarge, Trailing
+from grader.boundary.environment import child_environment, signal_name
+from grader.boundary.outcome import RESTART_AFTER, Call, Outcome, Status, pack_call, unreadable
+from grader.boundary.processes import ChildProcess
+from grader.boundary.source import read_submission
+from grader.boundary.status import StatusPipe
+from grader.sandbox import report as sandbox_report
+from grader.sandbox.host import enabled as sandbox_enabled
+from grader.sandbox.policy import memory_text
+from grader.sandbox.report import SandboxReport
+from grader.sandbox.resources import SessionSandbox
 from grader.text import cap
 
 if TYPE_CHECKING:
     from grader.rubric import Limits
 
-log = logging.getLogger("grader.boundary.session")
+log = logging.getLogger("grader.boundary")
 
-Status = Literal[
-    "ok", "exception", "missing", "timeout", "crashed", "exited", "memory",
-    "unsupported", "too_large", "protocol", "import_failed", "not_run",
-]
-# After these the child is not trusted to go on: the next call starts a fresh one.
-RESTART_AFTER = ("timeout", "crashed", "exited", "memory", "too_large", "protocol")
 F_SETPIPE_SZ = 1031
-Process = subprocess.Popen[bytes] | zygote.ForkedProcess
-
-# The child starts from nothing the parent has loaded: a fresh interpreter that imports
-# only grader.boundary.child (and through it numpy), then forgets where grader lives; or a fork of a
-# zygote that was started the same way (zygote.py).
-_BOOT = (
-    "import sys; root = sys.argv.pop(1); sys.path.insert(0, root); "
-    "import grader.boundary.child as child; sys.path.remove(root); child.main()"
-)
-_PACKAGE_ROOT = str(PROJECT_ROOT)
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What happened to one call (or to the import)."""
-
-    status: Status
-    value: Any = None
-    message: str = ""
-    seconds: float = 0.0
-    payload: bytes | None = field(default=None, repr=False, compare=False)  # an answer not decoded yet
-    cause: Status | None = None  # for "import_failed": what ended the import ("timeout", "memory", ...)
-
-    @property
-    def ok(self) -> bool:
-        return self.status == "ok"
-
-    def decoded(self) -> Outcome:
-        """This outcome with its value, for an answer read raw (ChildSession(decode=False))."""
-        if self.payload is None:
-            return self
-        from grader.boundary import wire
-
-        try:
-            value = wire.unpack(self.payload).get("value")
-        except wire.WireError as error:
-            return _unreadable(error, self.seconds)
-        return Outcome("ok", value=value, seconds=self.seconds)
-
-
-def _unreadable(error: Exception, seconds: float) -> Outcome:
-    return Outcome("protocol", message=f"the answer could not be read: {error}", seconds=seconds)
-
-
-@dataclass(frozen=True)
-class Call:
-    """One call to send: its request frame, packed once (wire.pack), and its time limit.
-
-    Calls of one `group` are written to the child together (pipelined); a group's requests are
-    written only once every answer of the groups before it has been read, so that a submission
-    can never read ahead (on fd 0) into a later group, e.g. from visible checks into hidden ones.
-    """
-
-    function: str
-    request: bytes
-    seconds: float
-    group: int = 0
-
-
-def pack_call(function: str, args: Sequence[Any]) -> bytes:
-    from grader.boundary import wire
-
-    return wire.pack({"op": "call", "function": function, "args": list(args)}, 1 << 62)
-
-
-@dataclass
-class OutputCapture:
-    """The student's stdout and stderr: the first `limit` bytes kept, the rest counted."""
-
-    limit: int
-    kept: bytearray = field(default_factory=bytearray)
-    total: int = 0
-    marks: dict[int, int] = field(default_factory=dict)  # call group -> bytes printed before its first call
-
-    def mark(self, group: int) -> None:
-        self.marks.setdefault(group, self.total)
-
-    def text(self, before_group: int | None = None) -> str:
-        """What was printed (with what was not kept, counted); with `before_group`, only what was
-        printed before the first call of that group or a later one ran."""
-        later = [at for g, at in self.marks.items() if before_group is not None and g >= before_group]
-        end = min(later) if later else self.total
-        shown = self.kept[:end].decode("utf-8", errors="replace")
-        return shown + (f"\n[output cut: {end - len(self.kept)} more bytes not kept]" if end > len(self.kept) else "")
-
-    def add(self, data: bytes) -> None:
-        self.total += len(data)
-        room = self.limit - len(self.kept)
-        if room > 0:
-            self.kept += data[:room]
-
-
-_STATUS_LINE = 1 << 16  # the sandbox's report is a few hundred bytes
-
-
-def _bounded_report(report: dict[Any, Any]) -> dict[str, Any]:
-    """The sandbox's report with text values (and booleans) only, each capped (it is written before
-    the student's code runs, but everything read from the child is bounded in the parent)."""
-    bounded: dict[str, Any] = {}
-    for key, value in list(report.items())[:32]:
-        if isinstance(value, bool):
-            bounded[cap(str(key), 40)] = value
-        elif isinstance(value, list):
-            bounded[cap(str(key), 40)] = [cap(str(item), 500) for item in value[:32]]
-        else:
-            bounded[cap(str(key), 40)] = cap(str(value), 500)
-    return bounded
-
-
-def _signal_name(number: int) -> str:
-    try:
-        return signal.Signals(number).name
-    except ValueError:
-        return f"signal {number}"
-
-
-_CODING = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
-_NOT_PYTHON = (
-    (b"PK\x03\x04", "a zip archive, not Python source: unzip it and submit the .py file inside"),
-    (b"PK\x05\x06", "an (empty) zip archive, not Python source"),
-    (b"\x1f\x8b", "a gzip archive, not Python source"),
-    (b"%PDF", "a PDF document, not Python source"),
-    (b"\x7fELF", "a compiled program, not Python source"),
-)
-
-
-def check_source(data: bytes, name: str) -> str | None:
-    """Why `data` is not a Python source file to import, or None when it looks like one."""
-    for magic, what in _NOT_PYTHON:
-        if data.startswith(magic):
-            return f"{name} is {what}"
-    head = data[:4096].lstrip()
-    if head.startswith(b"{") and b'"cells"' in data[:1 << 20]:
-        return (f"{name} is a Jupyter notebook, not a Python file: export it as Python "
-                "(File > Download as > Python (.py)) and submit that")
-    nul = data.find(b"\x00")
-    if nul >= 0:
-        line = data.count(b"\n", 0, nul) + 1
-        return f"{name} contains a NUL byte (line {line}): it is not a text file"
-    try:
-        data.decode("utf-8")
-        return None
-    except UnicodeDecodeError as error:
-        bad = error.start
-    for first_lines in data.split(b"\n", 2)[:2]:  # PEP 263: a declared encoding is honoured
-        match = _CODING.match(first_lines)
-        if match:
-            try:
-                data.decode(codecs.lookup(match.group(1).decode("ascii")).name)
-                return None
-            except (LookupError, UnicodeDecodeError):
-                break
-    line = data.count(b"\n", 0, bad) + 1
-    return (f"{name} is not UTF-8 text (byte 0x{data[bad]:02X} on line {line}): "
-            "save it with the UTF-8 encoding")
-
-
-def read_submission(path: Path, limits: Limits) -> tuple[bytes | None, str | None]:
-    """The submission's bytes, or a clear reason why it cannot be graded (never raises): a link,
-    a folder, a FIFO or device, or a file over the size limit is refused (safe_open)."""
-    try:
-        data = read_regular(path, int(limits.source_mb * 1024 * 1024), "Python file")
-    except Refused as refused:
-        return None, str(refused)
-    problem = check_source(data, path.name)
-    return (None, problem) if problem else (data, None)
 
 
 class ChildSession:
@@ -235,46 +55,42 @@ class ChildSession:
 
     def __init__(self, submission: Path, module: str, limits: Limits, *, hide: Sequence[Path] = (),
                  warm: zygote.Zygote | None = None, decode: bool = True) -> None:
-        """`hide`: folders the child must never see, besides the project's own (sandbox.hidden_paths).
+        """`hide`: folders the child must never see, besides the project's own (sandbox.view.hidden_paths).
         `warm`: the zygote to fork children from; by default the process's shared one if it has
         one (zygote.serving / start_shared), else each child is spawned. `decode=False`: answers'
         values stay raw until Outcome.decoded() (no numpy needed to run calls)."""
         self.limits = limits
-        self._decode = decode
-        self._cancelled = False
-        self._zygote = warm
         self.module = module
         self.output = OutputCapture(limits.output_kb * 1024)
-        self.message_limit = int(limits.message_mb * 1024 * 1024)
-        self.sandbox: dict[str, Any] = {}  # what the last child reported about its protections
+        self.sandbox: SandboxReport | None = None  # what the last child reported about its protections
+        self._decode = decode
+        self._cancelled = False
+        self._launchers: list[launch.Launcher] = [launch.ZygoteFork(warm), launch.Spawn()]
         self._hide = tuple(hide)
-        self._process: Process | None = None
+        self._process: ChildProcess | None = None
         self._import_failure: Outcome | None = None
-        self._status_fd: int | None = None
-        self._status = bytearray()
-        self._exit: dict[str, Any] | None = None
-        self._lease: sandbox.UidLease | None = None
-        self._cgroup: cgroup.SandboxCgroup | None = None
-        self._oom_kills = 0
+        self._status: StatusPipe | None = None
         # The student's working folder (the same path inside the sandbox), and a private one
         # of ours: the pristine copy of the file, and where the child mounts its new root.
         self._workdir = Path(tempfile.mkdtemp(prefix="grader-"))
         self._private = Path(tempfile.mkdtemp(prefix="grader-private-"))
         self._submission = self._workdir / submission.name
         self._source = self._private / "source.py"
+        self._sandbox: SessionSandbox | None = None
         try:
-            data, problem = read_submission(submission, limits)
+            data, problem = read_submission(submission, int(limits.source_mb * 1024 * 1024))
             if data is None:
                 self._import_failure = Outcome("import_failed", message=problem or "cannot be read")
                 return
             self._source.write_bytes(data)
-            if sandbox.enabled() and sandbox.host().root:
-                self._lease = sandbox.UidLease()
-                self._cgroup = cgroup.create(f"numgrader-{self._lease.uid}", limits.memory_mb * 1024 * 1024,
-                                             limits.processes)
+            self._sandbox = SessionSandbox(limits)
         except BaseException:
             self.close()
             raise
+
+    @property
+    def message_limit(self) -> int:
+        return int(self.limits.message_mb * 1024 * 1024)
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -282,32 +98,24 @@ class ChildSession:
         """Start a child and import the submission; the outcome says whether it worked."""
         if self._import_failure is not None:
             return self._import_failure
+        assert self._sandbox is not None
         self._fresh_workdir()
         config: dict[str, Any] = {"submission": str(self._submission), "module": self.module,
                                   "message_limit": self.message_limit}
         env = child_environment()
         env["HOME"] = env["TMPDIR"] = str(self._workdir)
         status_write = None
-        if sandbox.enabled():
-            self._status_fd, status_write = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
-            config.update(status_fd=status_write, parent=os.getpid(), sandbox=sandbox.plan(
-                self.limits, self._workdir, self._submission, self._source, self._private / "root",
-                self._lease.uid if self._lease else None, self._hide, self._cgroup.procs if self._cgroup else ()))
-            self._oom_kills = self._cgroup.oom_kills() if self._cgroup else 0
-        self._status.clear()
-        self._exit = None
+        if self._sandbox.enabled:
+            self._status = StatusPipe()
+            status_write = self._status.write_fd
+            plan = self._sandbox.plan(self._workdir, self._submission, self._source, self._private / "root",
+                                      self._hide)
+            config.update(status_fd=status_write, parent=os.getpid(), sandbox=plan.to_json())
         try:
-            self._process = self._fork(config, env, status_write)
-            if self._process is None:
-                self._process = subprocess.Popen(
-                    [sys.executable, "-I", "-c", _BOOT, _PACKAGE_ROOT, json.dumps(config)],
-                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                    cwd=self._workdir, env=env, start_new_session=True, close_fds=True,
-                    pass_fds=(status_write,) if status_write is not None else (),
-                )
+            self._process = launch.start(config, env, str(self._workdir), status_write, self._launchers)
         finally:
-            if status_write is not None:
-                os.close(status_write)
+            if self._status is not None:
+                self._status.close_write()
         assert self._process.stderr is not None
         with contextlib.suppress(OSError):  # fewer wake-ups when a submission floods its output
             fcntl.fcntl(self._process.stderr.fileno(), F_SETPIPE_SZ, 1 << 20)
@@ -326,20 +134,6 @@ class ChildSession:
         self._import_failure = failure
         return failure
 
-    def _fork(self, config: dict[str, Any], env: dict[str, str], status_write: int | None) -> Process | None:
-        """The child, forked by the zygote (ours, or the process's shared one) when there is one."""
-        warm = self._zygote or zygote.shared()
-        if warm is None:
-            return None
-        forked = dict(config)
-        if status_write is not None:  # the zygote is the child's parent, and the status fd is its fd 3
-            forked.update(status_fd=3, parent=warm.pid)
-        try:
-            return warm.fork(forked, env, str(self._workdir), status_write)
-        except zygote.ZygoteError as error:
-            log.warning("numgrader: the warm worker failed (%s); starting the child directly", error)
-            return None
-
     def _fresh_workdir(self) -> None:
         """Only a copy of the submission in the working folder, whatever a previous child left."""
         for entry in os.scandir(self._workdir):
@@ -350,88 +144,70 @@ class ChildSession:
         fd = os.open(self._submission, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
         with open(fd, "wb") as stream:
             stream.write(self._source.read_bytes())
-        if self._lease is not None:  # its own folder, for when there is no private filesystem
+        uid = self._sandbox.uid if self._sandbox is not None else None
+        if uid is not None:  # its own folder, for when there is no private filesystem
             for path in (self._workdir, self._submission):
-                os.chown(path, self._lease.uid, self._lease.gid, follow_symlinks=False)
+                os.chown(path, uid, uid, follow_symlinks=False)
 
     def stop(self) -> None:
-        """End the child and everything it started (see child.py: SIGTERM makes P0 kill all)."""
+        """End the child and everything it started (SIGTERM makes the sandbox's P0 kill all)."""
         process, self._process = self._process, None
         if process is None:
             return
+        sandboxed = self._status is not None
         forced = False
-        if self._status_fd is not None and process.poll() is None:
+        if sandboxed and process.poll() is None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 process.send_signal(signal.SIGTERM)
             try:
                 process.wait(timeout=5.0)
             except subprocess.TimeoutExpired:
                 forced = True
-        if self._status_fd is None or forced:
+        if not sandboxed or forced:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(process.pid, signal.SIGKILL)
         process.wait()
         for stream in (process.stdin, process.stdout, process.stderr):
             if stream is not None:
                 stream.close()
-        if isinstance(process, zygote.ForkedProcess):
-            process.close()
-        self._read_status()
-        if self._status_fd is not None:
-            os.close(self._status_fd)
-            self._status_fd = None
-        if self._lease is not None and (forced or self.sandbox.get("pid_namespace") is not True):
-            sandbox.sweep(self._lease.uid)
+        process.close()
+        if self._status is not None:
+            self._status.close()
+            self._take_report()
+            self._status = None
+        if self._sandbox is not None and (forced or self.sandbox is None or not self.sandbox.pid_namespace):
+            self._sandbox.sweep()
 
     def close(self) -> None:
         self.stop()
-        if self._cgroup is not None:  # empty now: every process of the session has ended
-            cgroup.release(self._cgroup)
-            self._cgroup = None
-        if self._lease is not None:  # stop() swept already unless a pid namespace made it needless
-            self._lease.release()
-            self._lease = None
+        if self._sandbox is not None:  # stop() swept already unless a pid namespace made it needless
+            self._sandbox.release()
         shutil.rmtree(self._workdir, ignore_errors=True)
         shutil.rmtree(self._private, ignore_errors=True)
 
     def _read_status(self) -> None:
-        """Take what the child wrote on its status pipe: its sandbox report, how it ended."""
-        if self._status_fd is None:
-            return
-        while True:
-            try:
-                data = os.read(self._status_fd, 1 << 16)
-            except BlockingIOError:
-                break
-            if not data:
-                break
-            self._status += data
-        *lines, rest = self._status.split(b"\n")
-        self._status = bytearray(rest[:_STATUS_LINE])
-        for line in lines:
-            try:
-                message = json.loads(line[:_STATUS_LINE])
-            except (ValueError, RecursionError):
-                continue
-            if not isinstance(message, dict):
-                continue
-            if message.get("kind") == "sandbox" and isinstance(message.get("report"), dict):
-                self.sandbox = _bounded_report(message["report"])
-                sandbox.warn_once(self.sandbox)
-            elif message.get("kind") == "exit":
-                self._exit = message
+        if self._status is not None:
+            self._status.read()
+            self._take_report()
+
+    def _take_report(self) -> None:
+        if self._status is not None and self._status.report is not None:
+            self.sandbox = self._status.report
 
     @property
     def sandbox_weaknesses(self) -> list[str]:
         """The protections that did not hold for this submission (empty when all did)."""
-        return sandbox.weaknesses(self.sandbox if sandbox.enabled() else {"mode": "off"})
+        return sandbox_report.weaknesses(self._report_or_off())
 
     @property
     def sandbox_summary(self) -> str:
         """One line for instructors: the protections the submission ran under."""
-        if not sandbox.enabled():
-            return sandbox.summary({"mode": "off"})
-        return sandbox.summary(self.sandbox)
+        return sandbox_report.summary(self._report_or_off())
+
+    def _report_or_off(self) -> SandboxReport | None:
+        if not sandbox_enabled():
+            return SandboxReport.off()
+        return self.sandbox
 
     def __enter__(self) -> ChildSession:
         return self
@@ -488,12 +264,9 @@ class ChildSession:
             return
         # As stop(): a sandboxed child's first process turns SIGTERM into killing everything;
         # without the sandbox the signal would reach the student's code, which may ignore it.
-        number = signal.SIGTERM if self._status_fd is not None else signal.SIGKILL
+        number = signal.SIGTERM if self._status is not None else signal.SIGKILL
         with contextlib.suppress(OSError):
-            if isinstance(process, zygote.ForkedProcess):
-                process.signal_now(number)
-            else:
-                process.send_signal(number)
+            process.signal_now(number)
 
     @staticmethod
     def _cancelled_outcome() -> Outcome:
@@ -505,79 +278,25 @@ class ChildSession:
 
     def _exchange(self, requests: Sequence[bytes], limits: Sequence[float], deadline: float = math.inf, *,
                   during_import: bool = False) -> list[Outcome]:
-        """Write `requests` (as the pipe takes them) and read one answer per entry of `limits`,
-        with the student's output meanwhile; stop early after an outcome that leaves the channel
-        unusable. The import sends nothing and waits for one answer. Each call's limit counts
-        from the arrival of the answer before it (this loop reads without pause)."""
-        process = self._process
-        assert process is not None and process.stdout and process.stderr and process.stdin
-        selector = selectors.DefaultSelector()
-        answers, prints, requests_fd = process.stdout.fileno(), process.stderr.fileno(), process.stdin.fileno()
-        selector.register(answers, selectors.EVENT_READ)
-        selector.register(prints, selectors.EVENT_READ)
-        pending: memoryview | None = memoryview(b"".join(requests)) if requests else None
-        if pending is not None:
-            os.set_blocking(requests_fd, False)
-            selector.register(requests_fd, selectors.EVENT_WRITE)
-        buffer = bytearray()
-        results: list[Outcome] = []
-        arrived = time.perf_counter()
-        try:
-            started = arrived
-            for index, seconds in enumerate(limits):
-                if started >= deadline:
-                    results.append(self._not_run())
-                    return results
-                limit = min(seconds, deadline - started)
-                call_deadline = started + limit
-                outcome: Outcome | None = None
-                while outcome is None:
-                    payload = framing.take_frame(buffer)
-                    if payload is not None:
-                        arrived = time.perf_counter()
-                        if index == len(limits) - 1 and buffer:
-                            outcome = Outcome("protocol",
-                                              message="the process wrote unexpected data to the grader's channel")
-                        else:
-                            outcome = self._answer(payload, arrived - started, during_import)
-                        break
-                    length = framing.announced_length(buffer)
-                    if length is not None and length > self.message_limit + (1 << 16):
-                        outcome = Outcome("too_large", message=self._too_large())
-                        break
-                    remaining = call_deadline - time.perf_counter()
-                    if remaining <= 0:
-                        outcome = self._timeout(limit, during_import)
-                        break
-                    for key, _ in selector.select(remaining):
-                        fd = key.fd
-                        if fd == requests_fd and pending is not None:
-                            try:
-                                pending = pending[os.write(fd, pending):]
-                            except BrokenPipeError:
-                                pending = memoryview(b"")
-                            if not pending:
-                                selector.unregister(fd)
-                                pending = None
-                            continue
-                        data = os.read(fd, 1 << 20)
-                        if fd == prints:
-                            if data:
-                                self.output.add(data)
-                            else:
-                                selector.unregister(fd)
-                            continue
-                        if not data:
-                            outcome = self._died(during_import, time.perf_counter() - started)
-                            break
-                        buffer += data
-                results.append(outcome)
-                if outcome.status in RESTART_AFTER:
-                    return results
-                started = arrived  # the child took the next request as it sent this answer (decoding it is ours)
-            return results
-        finally:
-            selector.close()
+        """One outcome per entry of `limits` (fewer after one that leaves the channel unusable)."""
+        assert self._process is not None
+
+        def interpret(event: Event) -> Outcome:
+            if isinstance(event, Answer):
+                return self._answer(event.payload, event.seconds, during_import)
+            if isinstance(event, TimedOut):
+                return self._timeout(event.limit, during_import)
+            if isinstance(event, Closed):
+                return self._died(during_import, event.seconds)
+            if isinstance(event, TooLarge):
+                return Outcome("too_large", message=self._too_large())
+            if isinstance(event, Trailing):
+                return Outcome("protocol", message="the process wrote unexpected data to the grader's channel")
+            assert isinstance(event, NotRun)
+            return self._not_run()
+
+        return channel.exchange(self._process, requests, limits, deadline, self.message_limit, self.output,
+                                interpret)
 
     def _timeout(self, limit: float, during_import: bool) -> Outcome:
         what = "importing the module" if during_import else "the call"
@@ -588,7 +307,7 @@ class ChildSession:
         return f"output too large (more than {self.limits.message_mb:g} MB)"
 
     def _memory(self, during_import: bool) -> str:
-        text = f"exceeded the memory limit ({sandbox.memory_text(self.limits)})"
+        text = f"exceeded the memory limit ({memory_text(self.limits)})"
         return f"{text} while importing the module" if during_import else text
 
     def _answer(self, payload: bytes, seconds: float, during_import: bool = False) -> Outcome:
@@ -598,12 +317,12 @@ class ChildSession:
             try:
                 message = wire.unpack(payload)
             except wire.WireError as error:
-                return _unreadable(error, seconds)
+                return unreadable(error, seconds)
         else:  # read only what the answer says; its value is decoded later (Outcome.decoded)
             try:
-                message = framing.read_json(payload)[0]["body"]
-            except framing.FrameError as error:
-                return _unreadable(error, seconds)
+                message = protocol.read_json(payload)[0]["body"]
+            except protocol.FrameError as error:
+                return unreadable(error, seconds)
             if message.get("op") == "result":
                 return Outcome("ok", seconds=seconds, payload=payload)
         op = message.get("op")
@@ -629,23 +348,23 @@ class ChildSession:
             code = process.wait(timeout=2.0)
         except subprocess.TimeoutExpired:
             return Outcome("protocol", message="the process closed the grader's channel", seconds=seconds)
-        self._read_status()
         maxrss = 0
-        if self._exit is not None:  # the sandbox saw exactly how the student's process ended
-            reported, kb = self._exit.get("code"), self._exit.get("maxrss_kb")
-            code = reported if type(reported) is int and -256 < reported < 256 else code
-            maxrss = kb * 1024 if type(kb) is int and 0 <= kb < 1 << 40 else 0
+        if self._status is not None:
+            self._status.read()
+            self._take_report()
+            if self._status.exit is not None:  # the sandbox saw exactly how the student's process ended
+                code, maxrss = self._status.exit.code, self._status.exit.maxrss_bytes
         subject = "the module" if during_import else "the function"
-        if self.sandbox.get("error"):
+        if self.sandbox is not None and self.sandbox.error:
             return Outcome("protocol", seconds=seconds,
-                           message=f"the grader's sandbox could not be set up: {self.sandbox['error']}")
+                           message=f"the grader's sandbox could not be set up: {self.sandbox.error}")
         if code < 0:
-            name = _signal_name(-code)
+            name = signal_name(-code)
             if -code == signal.SIGXCPU:
                 cpu = self.limits.cpu_seconds or (self.limits.submission_seconds + self.limits.import_seconds)
                 return Outcome("timeout", message=f"exceeded the time limit ({cpu:g} s of CPU time)", seconds=seconds)
             memory_signals = (signal.SIGKILL, signal.SIGSEGV, signal.SIGBUS, signal.SIGABRT)
-            if -code == signal.SIGKILL and self._cgroup is not None and self._cgroup.oom_kills() > self._oom_kills:
+            if -code == signal.SIGKILL and self._sandbox is not None and self._sandbox.oom_killed():
                 return Outcome("memory", seconds=seconds, message=(
                     f"{self._memory(during_import)} for all of its processes together: the process was killed"))
             if -code in memory_signals and maxrss >= 0.5 * self.limits.memory_mb * 1024 * 1024:

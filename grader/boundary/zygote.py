@@ -14,13 +14,13 @@ process that has both already costs a few milliseconds. The zygote is such a pro
   socket (SCM_RIGHTS) as fds 0/1/2 (requests / answers / prints) and 3 (the private status
   fd), closes every other fd, takes the child's environment and working folder, starts a
   new session, and calls `grader.boundary.child.main(config)`: from there on it is exactly the
-  child runner.py would have spawned, and it applies the same sandbox (namespaces, private
+  child launch.py would have spawned, and it applies the same sandbox (namespaces, private
   filesystem, uid drop, rlimits, seccomp) before any student code runs;
 - it sends back the child's pid and a pidfd, and reports how the child ended (its exit
   code, as `Popen.returncode` would) on a pipe of that child's own, so the grader can time
   it out, kill it (and its process group) and learn how it ended as with a spawned one;
 - it dies with the grader (PR_SET_PDEATHSIG, and when the control socket closes), and its
-  children die with it (child.py sets PR_SET_PDEATHSIG in the sandbox's first process).
+  children die with it (the sandbox's first process sets PR_SET_PDEATHSIG, sandbox/jail.py).
 
 Use: `with zygote.serving(): ...` (or `zygote.start_shared()` once in a long-lived worker
 process): every `ChildSession` of the process then forks its children from the shared
@@ -34,17 +34,16 @@ import contextlib
 import gc
 import json
 import os
-import select
 import signal
 import socket
-import struct
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from typing import Any, NoReturn
 
+from grader.boundary.environment import child_environment
+from grader.boundary.processes import EXIT_REPORT, ForkedProcess
 from grader.paths import PROJECT_ROOT
 
 _PACKAGE_ROOT = str(PROJECT_ROOT)
@@ -55,27 +54,8 @@ BOOT = (
 )
 READY_SECONDS = 60.0  # the zygote's own start (an interpreter and numpy) on a very busy machine
 REPLY_SECONDS = 20.0  # one fork
-_EXIT = struct.Struct("=i")
 _MAX_REQUEST = 1 << 22
 PR_SET_PDEATHSIG = 1
-
-
-def child_environment() -> dict[str, str]:
-    """A small, explicit environment: nothing of the grader's leaks into the child."""
-    env = {
-        "PATH": "/usr/local/bin:/usr/bin:/bin",
-        "LANG": "C.UTF-8",
-        "PYTHONHASHSEED": "0",
-        "PYTHONDONTWRITEBYTECODE": "1",
-        # One BLAS thread: deterministic sums and no oversubscription in batches.
-        "OPENBLAS_NUM_THREADS": "1",
-        "OMP_NUM_THREADS": "1",
-        "MKL_NUM_THREADS": "1",
-    }
-    for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # needed on some CPUs for correct results
-        if name in os.environ:
-            env[name] = os.environ[name]
-    return env
 
 
 class ZygoteError(RuntimeError):
@@ -83,88 +63,6 @@ class ZygoteError(RuntimeError):
 
 
 # -- the grader's side ----------------------------------------------------------------------
-
-
-class ForkedProcess:
-    """A child forked by the zygote, seen from the grader like the `subprocess.Popen` it replaces:
-    `pid`, `stdin`/`stdout`/`stderr`, `poll()`, `wait(timeout)`, `send_signal()`, `returncode`."""
-
-    def __init__(self, pid: int, pidfd: int | None, exit_fd: int, stdin: int, stdout: int, stderr: int) -> None:
-        self.pid = pid
-        self.args = f"zygote child {pid}"
-        self.returncode: int | None = None
-        self._pidfd = pidfd
-        self._pidfd_lock = threading.Lock()  # signal_now() may come from another thread
-        self._exit_fd: int | None = exit_fd
-        # These live as long as the process: runner.ChildSession.stop() closes them.
-        self.stdin = open(stdin, "wb", buffering=0)  # noqa: SIM115
-        self.stdout = open(stdout, "rb", buffering=0)  # noqa: SIM115
-        self.stderr = open(stderr, "rb", buffering=0)  # noqa: SIM115
-
-    def _collect(self, timeout: float | None) -> None:
-        fd = self._exit_fd
-        if fd is None or self.returncode is not None:
-            return
-        ready, _, _ = select.select([fd], [], [], timeout)
-        if not ready:
-            return
-        data = b""
-        with contextlib.suppress(BlockingIOError, InterruptedError):
-            data = os.read(fd, _EXIT.size)
-        if len(data) == _EXIT.size:
-            self.returncode = _EXIT.unpack(data)[0]
-        else:  # no report: the zygote died first; the child dies with it (PDEATHSIG), make sure of it
-            if self._pidfd is not None:
-                with contextlib.suppress(OSError):
-                    signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
-                select.select([self._pidfd], [], [], 5.0)  # readable once the process has ended
-            self.returncode = -signal.SIGKILL
-        os.close(fd)
-        self._exit_fd = None
-        with self._pidfd_lock:
-            if self._pidfd is not None:
-                os.close(self._pidfd)
-                self._pidfd = None
-
-    def poll(self) -> int | None:
-        self._collect(0)
-        return self.returncode
-
-    def wait(self, timeout: float | None = None) -> int:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while self.returncode is None:
-            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
-            self._collect(remaining)
-            if self.returncode is None and deadline is not None and time.monotonic() >= deadline:
-                raise subprocess.TimeoutExpired(self.args, timeout or 0.0)
-        return self.returncode
-
-    def send_signal(self, number: int) -> None:
-        if self.poll() is not None:
-            return
-        if self._pidfd is not None:
-            signal.pidfd_send_signal(self._pidfd, number)
-        else:
-            os.kill(self.pid, number)
-
-    def kill(self) -> None:
-        self.send_signal(signal.SIGKILL)
-
-    def signal_now(self, number: int) -> None:
-        """Signal the process from any thread, through its pidfd only (never a pid that may have
-        been reused); nothing else of this object is touched."""
-        with self._pidfd_lock:
-            if self._pidfd is not None:
-                signal.pidfd_send_signal(self._pidfd, number)
-
-    def close(self) -> None:
-        """Forget the process (after wait): the fds that remain."""
-        with self._pidfd_lock:
-            for fd in (self._exit_fd, self._pidfd):
-                if fd is not None:
-                    with contextlib.suppress(OSError):
-                        os.close(fd)
-            self._exit_fd = self._pidfd = None
 
 
 class Zygote:
@@ -331,6 +229,7 @@ def serve() -> NoReturn:
     import ctypes
 
     from grader.boundary import child
+    from grader.sandbox import syscalls
 
     control_fd, parent = int(sys.argv[1]), int(sys.argv[2])
     libc = ctypes.CDLL(None, use_errno=True)
@@ -339,7 +238,7 @@ def serve() -> NoReturn:
         os._exit(1)
     sys.dont_write_bytecode = True
     child._load_wire()  # numpy, in the children too
-    child._c()  # libc, for the sandbox's system calls
+    syscalls.libc()  # loaded once, for the sandbox's system calls
     control = socket.socket(fileno=control_fd)
     exits: dict[int, int] = {}  # child pid -> the write end of its exit-report pipe
 
@@ -354,7 +253,7 @@ def serve() -> NoReturn:
             fd = exits.pop(pid, None)
             if fd is not None:
                 with contextlib.suppress(OSError):
-                    os.write(fd, _EXIT.pack(os.waitstatus_to_exitcode(status)))
+                    os.write(fd, EXIT_REPORT.pack(os.waitstatus_to_exitcode(status)))
                 os.close(fd)
 
     signal.signal(signal.SIGCHLD, reap)
@@ -405,7 +304,7 @@ def serve() -> NoReturn:
 
 
 def _become_child(request: dict[str, Any], fds: list[int], control: socket.socket) -> NoReturn:
-    """In the forked process: become exactly the child runner.py would spawn, then run it."""
+    """In the forked process: become exactly the child launch.py would spawn, then run it."""
     code = 1
     try:
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)

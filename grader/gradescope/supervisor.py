@@ -344,7 +344,7 @@ def minimal_error_results(message: str) -> dict[str, Any]:
 def not_run_results(assignment: Assignment, submission: Path, done: Sequence[CheckResult] = ()) -> Results:
     """The supervisor's fallback: the checks `done` so far, every other check listed as not run,
     plus a hidden grader-error test."""
-    from grader.boundary.session import Outcome
+    from grader.boundary.outcome import Outcome
     from grader.grading import Report, judge, to_results
     from grader.results import error_results
 
@@ -625,11 +625,11 @@ def _run(args: argparse.Namespace) -> int:
     paths = AutograderPaths.resolve(args.root)
     if args.worker_dir is None:
         return supervise(paths, args.assignment, args.timeout, args.memory_mb)
-    from grader.sandbox import policy as sandbox
+    from grader.sandbox.seal import seal
 
     # The answer key and the results, by mode alone out of the sandbox uid's reach (setup.sh sealed
     # the source once already; every run makes sure again).
-    sandbox.seal([paths.source, paths.results.parent])
+    seal([paths.source, paths.results.parent])
     work_dir = Path(args.worker_dir)
     results = work(paths, args.assignment, args.memory_mb, args.grading_deadline, work_dir / "results.json",
                    work_dir)

@@ -22,7 +22,8 @@ from pydantic import ValidationError
 
 from grader.assignment import Case
 from grader.boundary import wire
-from grader.boundary.session import ChildSession, Outcome
+from grader.boundary.outcome import Outcome
+from grader.boundary.session import ChildSession
 from grader.comparators import Verdict
 from grader.comparators.exact import plain
 from grader.errors import GraderError

@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 from grader.assignment import load_assignment  # noqa: E402
 from grader.boundary.session import ChildSession  # noqa: E402
 from grader.grading import grade  # noqa: E402
-from grader.sandbox import policy as sandbox  # noqa: E402
+from grader.sandbox import host as sandbox_host  # noqa: E402
 
 HOSTILE = ROOT / "tests" / "hostile"
 SUBMISSION = HOSTILE / "submissions" / "correct.py"
@@ -34,7 +34,7 @@ CALLS = 20
 
 def one_round(mode: str, limits: object, assignment: object, times: dict[str, list[float]]) -> None:
     os.environ["NUMGRADER_SANDBOX"] = mode
-    sandbox.host.cache_clear()
+    sandbox_host.host.cache_clear()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     session = ChildSession(SUBMISSION, "hostile", limits)  # type: ignore[arg-type]
     started = time.perf_counter()
@@ -66,7 +66,7 @@ def main() -> None:
         for mode in ("off", "auto") if index % 2 else ("auto", "off"):
             one_round(mode, limits, assignment, results[mode])
     os.environ["NUMGRADER_SANDBOX"] = "auto"
-    sandbox.host.cache_clear()
+    sandbox_host.host.cache_clear()
     with ChildSession(SUBMISSION, "hostile", limits) as session:
         session.start()
         print(session.sandbox_summary)

@@ -5,6 +5,7 @@ Should a sweep ever signal as root again, it kills only this namespace (this scr
 so the test fails) and never the machine. Prints one JSON line: what happened to each canary.
 """
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -17,7 +18,7 @@ os.environ["NUMGRADER_SANDBOX"] = "nonamespaces"
 
 from grader.assignment import load_assignment  # noqa: E402
 from grader.boundary.session import ChildSession  # noqa: E402
-from grader.sandbox import policy as sandbox  # noqa: E402
+from grader.sandbox import policy  # noqa: E402
 from grader.sandbox import uid_guard
 
 NOBODY = 65534
@@ -25,11 +26,11 @@ canaries = {
     "root": subprocess.Popen(["sleep", "60"]),
     "nobody": subprocess.Popen(["sleep", "60"], user=NOBODY, group=NOBODY, extra_groups=[]),
 }
-real_plan = sandbox.plan
-forced = {"uid": int(sys.argv[1]), "gid": int(sys.argv[1])}
+real_plan = policy.make
+forced: dict[str, object] = {"uid": int(sys.argv[1])}
 if len(sys.argv) > 2:
-    forced["uid_range"] = [int(sys.argv[2]), 1000]
-sandbox.plan = lambda *args, **kwargs: {**real_plan(*args, **kwargs), **forced}
+    forced["uid_range"] = (int(sys.argv[2]), 1000)
+policy.make = lambda *args, **kwargs: dataclasses.replace(real_plan(*args, **kwargs), **forced)
 limits = load_assignment(ROOT / "tests/hostile/rubrics/hostile.yaml").rubric.limits
 with ChildSession(ROOT / "tests/hostile/submissions/correct.py", "hostile", limits) as session:
     first = session.start()
