@@ -31,20 +31,32 @@ class Model(BaseModel):
 class Limits(Model):
     """Resource limits for one submission's child process."""
 
-    call_seconds: float = Field(10.0, gt=0, description="wall-clock limit of one call")
-    import_seconds: float = Field(10.0, gt=0, description="limit for importing the submission")
-    submission_seconds: float = Field(300.0, gt=0, description="limit for all of a submission")
-    memory_mb: int = Field(1024, ge=64, description="address-space limit of the child")
-    output_kb: int = Field(64, ge=1, description="student stdout/stderr kept per submission")
-    message_mb: float = Field(64.0, gt=0, description="largest value one call may return")
+    call_seconds: float = Field(
+        10.0, gt=0, description="wall-clock limit of one call (a check's own `call_seconds` overrides it); a call "
+                                "that overruns is killed with its process, and the next call gets a fresh child")
+    import_seconds: float = Field(
+        10.0, gt=0, description="wall-clock limit for importing the submission (running its top level); an import "
+                                "that fails or times out fails every check with that one message")
+    submission_seconds: float = Field(
+        300.0, gt=0, description="wall-clock limit for all of a submission: the import and every call (the checks "
+                                 "not run by then score 0); also the grader's time for judging all its cases")
+    memory_mb: int = Field(
+        1024, ge=64, description="address-space limit of the child (and of all its processes together where a "
+                                 "memory cgroup is available); `grader gradescope build` caps it to what fits the "
+                                 "container (docs/gradescope.md)")
+    output_kb: int = Field(
+        64, ge=1, description="student stdout/stderr kept per submission; the number of bytes cut is recorded")
+    message_mb: float = Field(
+        64.0, gt=0, description="largest value one call may return, as encoded; a larger answer fails its check")
     # The sandbox's limits (see docs/threat-model.md); each applies to the child process.
     cpu_seconds: float | None = Field(
         None, gt=0, description="CPU time of the child process (default: import_seconds + submission_seconds)")
     file_mb: int = Field(16, ge=1, description="largest file the submission may write")
     disk_mb: int = Field(64, ge=1, description="room for the files it writes (a private tmpfs, then discarded)")
-    open_files: int = Field(64, ge=16, description="open file descriptors")
+    open_files: int = Field(64, ge=16, description="open file descriptors the child may hold")
     processes: int = Field(32, ge=1, description="processes and threads the submission may run at once")
-    source_mb: float = Field(2.0, gt=0, description="largest submission file accepted")
+    source_mb: float = Field(
+        2.0, gt=0, description="largest submission file accepted; a larger one is refused before anything runs")
     shared_memory: bool = Field(
         False, description="allow memfd and SysV shared memory (memory no per-process limit counts)")
     # The grader's own work on what a submission sent (docs/threat-model.md, "Bounds").
@@ -57,8 +69,11 @@ class Limits(Model):
 class Submission(Model):
     """What the student hands in."""
 
-    filename: str = Field(description="the file graded, e.g. homework.py (a name, not a path)")
-    module: str | None = Field(None, description="module name it is imported as")
+    filename: str = Field(
+        description="the file graded, e.g. homework.py (a name, not a path); found at the top of the submission "
+                    "or one folder down, and a Jupyter notebook of the same stem (`.ipynb`) is taken when it is absent")
+    module: str | None = Field(
+        None, description="the module name it is imported as; default: `filename` without its extension")
 
     @field_validator("filename")
     @classmethod
@@ -80,12 +95,22 @@ class Inputs(Model):
     `seeds` turns one check into one case per seed, sharing the check's points.
     """
 
-    literal: dict[str, Any] | None = None
-    arrays: bool = Field(False, description="turn literal lists of numbers into numpy arrays")
-    generator: str | None = None
-    seed: int | None = None
-    seeds: list[int] | None = None
-    kwargs: dict[str, Any] = Field(default_factory=dict)
+    literal: dict[str, Any] | None = Field(
+        None, description="the call's arguments by name, passed positionally in the order written (`{}`: no "
+                          "arguments); give exactly one of `literal` and `generator`")
+    arrays: bool = Field(
+        False, description="turn `literal` lists of numbers (nested lists too) into numpy float arrays")
+    generator: str | None = Field(
+        None, description="a reference-module function `name(rng, **kwargs) -> dict` whose values are the call's "
+                          "arguments in order; `rng` is `numpy.random.default_rng(seed)`")
+    seed: int | None = Field(
+        None, description="the generator's seed (a generator without `seed` or `seeds` gets seed 0); with a "
+                          "generator only")
+    seeds: list[int] | None = Field(
+        None, description="one case per seed, sharing the check's points equally; not empty, not with `seed`, "
+                          "with a generator only")
+    kwargs: dict[str, Any] = Field(
+        default_factory=dict, description="keyword arguments passed to the generator (with a generator only)")
 
     @model_validator(mode="after")
     def _one_source(self) -> Inputs:
@@ -112,26 +137,48 @@ class Mistake(Model):
     """A known wrong answer, computed by a reference function on the same inputs."""
 
     name: str = Field(description='short name, e.g. "sign-flipped derivative"')
-    function: str = Field(description="reference-module function giving the wrong variant")
+    function: str = Field(
+        description="reference-module function with the student's signature giving the wrong answer; the mistake "
+                    "is recognized when the student's output matches it (by the check's comparator), not the answer")
     message: str = Field("", description="what to tell the student when it is recognized")
-    credit: float = Field(0.0, ge=0, le=1, description="fraction of the check's points it earns")
+    credit: float = Field(
+        0.0, ge=0, le=1, description="fraction of the check's points it earns when recognized (with `partial`, the "
+                                     "larger of this and the comparator's fraction)")
 
 
 class Check(Model):
     """One call of one student function on each input case, judged by one comparator."""
 
-    name: str
-    function: str
-    inputs: Inputs = Field(default_factory=lambda: Inputs(literal={}))
-    reference: str | None = Field(None, description="reference function; default: `function`")
-    expected: Any = Field(None, description="a literal expected value instead of a reference call")
-    compare: ComparatorSpec
-    points: float = Field(0.0, ge=0)
-    partial: bool = Field(False, description="award the comparator's fraction of the points")
-    visibility: Visibility | None = None
-    feedback: str = Field("", description="shown when the check is not fully passed")
-    mistakes: list[Mistake] = Field(default_factory=list)
-    call_seconds: float | None = Field(None, gt=0)
+    name: str = Field(
+        description="the check's name, unique in its question; with the question's id it makes the check's key, "
+                    "e.g. \"3.2/handout-table\" (lower case, runs of other characters as `-`)")
+    function: str = Field(
+        description="the student function called (and, unless `reference` or `expected` is given, the reference "
+                    "function of the same name)")
+    inputs: Inputs = Field(
+        default_factory=lambda: Inputs(literal={}), description="the call's arguments; none given: a call with no "
+                                                                 "arguments")
+    reference: str | None = Field(
+        None, description="the reference function giving the expected value; default: `function`")
+    expected: Any = Field(
+        None, description="a literal expected value instead of a reference call (given, even as null, no reference "
+                          "function is called)")
+    compare: ComparatorSpec = Field(
+        description="the comparator that judges the returned value: its name (`compare: numeric`), or a mapping "
+                    "of its `name` and options; an unknown name is an error that lists the known ones")
+    points: float = Field(
+        0.0, ge=0, description="the check's points, shared equally by its cases; 0 makes a feedback-only check")
+    partial: bool = Field(
+        False, description="award the comparator's fraction of the points (F1 of a graph, share of right rows, "
+                           "...); without it only a full pass scores")
+    visibility: Visibility | None = Field(
+        None, description="Gradescope's visibility of this check; default: the rubric's `visibility`. Only `visible` "
+                          "checks show inputs and expected values in their feedback, and they run first")
+    feedback: str = Field("", description="a hint shown when the check is not fully passed")
+    mistakes: list[Mistake] = Field(
+        default_factory=list, description="known wrong answers, recognized and named in the feedback")
+    call_seconds: float | None = Field(
+        None, gt=0, description="this check's own time limit for one call; default: `limits.call_seconds`")
 
     @field_validator("compare", mode="before")
     @classmethod
@@ -152,12 +199,18 @@ class Check(Model):
 class Question(Model):
     """A question of the handout: autograded by its checks, or graded by a person."""
 
-    id: str = Field(description='the handout\'s number, e.g. "2.2.3"')
-    name: str
-    points: float | None = Field(None, ge=0, description="the handout's points for it")
-    manual: bool = Field(False, description="graded by a person (free text, drawings)")
-    description: str = ""
-    checks: list[Check] = Field(default_factory=list)
+    id: str = Field(
+        description='the handout\'s number, e.g. "2.2.3" (a YAML number is taken as its text); unique in the rubric')
+    name: str = Field(description="the question's title, shown with each of its checks")
+    points: float | None = Field(
+        None, ge=0, description="the handout's points for it: when given, its checks' points must add up to it; "
+                                "required for a manual question")
+    manual: bool = Field(
+        False, description="graded by a person (free text, drawings): it has no checks, and the results list it as "
+                           "manual, never as an autograded zero")
+    description: str = Field("", description="text shown in the results with a manual question")
+    checks: list[Check] = Field(
+        default_factory=list, description="its autograded checks: at least one, and none for a manual question")
 
     @field_validator("id", mode="before")
     @classmethod
@@ -186,18 +239,23 @@ class LeaderboardEntry(Model):
     """One column of Gradescope's leaderboard: the number a visible check's call returned."""
 
     name: str = Field(description="the column's title")
-    check: str = Field(description='the check whose returned value is shown, by key: "question id/check-name"')
+    check: str = Field(
+        description='the check whose returned value is shown, by key: "question id/check-name"; it must be a '
+                    'visible check, since a leaderboard is public')
     order: Literal["asc", "desc"] = Field("desc", description="which end of the column ranks first")
 
 
 class Rubric(Model):
-    assignment: str
-    title: str = ""
-    submission: Submission
-    reference: str | None = Field(None, description="reference module, relative to the rubric")
-    template: str | None = Field(None, description="the students' template, relative to the rubric")
-    limits: Limits = Field(default_factory=Limits)
-    visibility: Visibility = Field("visible", description="default visibility of checks")
+    assignment: str = Field(description="the assignment's name, as in rubrics/NAME.yaml: `reference` and `template` "
+                                         "default to files of that name")
+    title: str = Field("", description="the assignment's title, shown in the student kit and the batch report")
+    submission: Submission = Field(description="what the student hands in")
+    reference: str | None = Field(
+        None, description="reference module, relative to the rubric; default: `../reference/<assignment>.py`")
+    template: str | None = Field(
+        None, description="the students' template, relative to the rubric; default: `../templates/<assignment>.py`")
+    limits: Limits = Field(default_factory=Limits, description="resource limits of the submission's child process")
+    visibility: Visibility = Field("visible", description="default visibility of checks (Gradescope's values)")
     stdout_visibility: Visibility = Field(
         "hidden", description="who sees what the submission printed (a test of its own; shown to students, it "
                               "holds only what was printed before any check they cannot see ran)")
@@ -206,7 +264,7 @@ class Rubric(Model):
                                       "the checks its reader can see)")
     leaderboard: list[LeaderboardEntry] = Field(
         default_factory=list, description="optional leaderboard columns, each a visible check's returned number")
-    questions: list[Question]
+    questions: list[Question] = Field(description="the handout's questions, in order; their ids are unique")
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Rubric:
