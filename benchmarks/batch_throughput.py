@@ -27,44 +27,16 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from proc_sampler import TreeSampler
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "submissions_example" / "hw2"
 GRADER = Path(sys.executable).with_name("grader")
-
-
-def descendants(pid: int) -> set[int]:
-    found, todo = {pid}, [pid]
-    while todo:
-        current = todo.pop()
-        for task in Path(f"/proc/{current}/task").glob("*"):
-            try:
-                children = {int(c) for c in (task / "children").read_text().split()}
-            except OSError:
-                continue
-            todo += children - found
-            found |= children
-    return found
-
-
-def memory_kb(pid: int) -> tuple[int, int, int]:
-    """(RSS of the tree, PSS of the tree, RSS of `pid` alone), in kB."""
-    rss = pss = own = 0
-    for member in descendants(pid):
-        try:
-            status = Path(f"/proc/{member}/status").read_text()
-            value = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
-            rss += value
-            own += value if member == pid else 0
-            rollup = Path(f"/proc/{member}/smaps_rollup").read_text()
-            pss += next((int(line.split()[1]) for line in rollup.splitlines() if line.startswith("Pss:")), 0)
-        except (OSError, ValueError):
-            continue
-    return rss, pss, own
+MB = 1024 * 1024
 
 
 @dataclass
@@ -82,26 +54,14 @@ def run(source: Path, out: Path, jobs: int, pool: str) -> Run:
     started = time.perf_counter()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    peaks = [0, 0, 0]
-    stop = threading.Event()
-
-    def sample() -> None:
-        while not stop.is_set():
-            for i, value in enumerate(memory_kb(process.pid)):
-                peaks[i] = max(peaks[i], value)
-            stop.wait(0.05)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    _, err = process.communicate()
-    seconds = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-    stop.set()
-    sampler.join()
+    with TreeSampler(0.05, process.pid, include_root=True) as sampler:  # the batch and all below it
+        _, err = process.communicate()
+        seconds = time.perf_counter() - started
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     if process.returncode != 0:
         raise SystemExit(f"grader batch failed ({process.returncode}): {err}")
-    return Run(seconds, cpu, peaks[0] / 1024, peaks[1] / 1024, peaks[2] / 1024)
+    return Run(seconds, cpu, sampler.peak_rss / MB, sampler.peak_pss / MB, sampler.peak_root_rss / MB)
 
 
 def make_class(target: Path, count: int) -> None:

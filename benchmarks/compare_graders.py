@@ -66,6 +66,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from proc_sampler import TreeSampler, cpu_snapshot, others_cores
+
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 ANCHORS = BENCH / "anchors"
@@ -77,7 +79,6 @@ PBIN = ROOT / ".venv" / "bin"
 GRADER = PBIN / "grader"
 EXAMPLES = ROOT / "submissions_example" / "hw2"
 INSTANT = ANCHORS / "instant.py"
-PAGE = os.sysconf("SC_PAGE_SIZE")
 MB = 1024 * 1024
 
 PARTS = ("cold", "instant", "memory", "throughput", "overhead", "batch1000")
@@ -167,97 +168,6 @@ def submissions_dir(kind: str, count: int) -> Path:
 
 
 # -- measuring processes -------------------------------------------------------------------
-
-
-def _children_map() -> dict[int, list[int]]:
-    children: dict[int, list[int]] = {}
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/stat", "rb") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        ppid = int(stat[stat.rindex(b")") + 2:].split()[1])
-        children.setdefault(ppid, []).append(int(name))
-    return children
-
-
-def _rss(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/statm", "rb") as f:
-            return int(f.read().split()[1]) * PAGE
-    except (OSError, IndexError, ValueError):
-        return 0
-
-
-def _pss(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/smaps_rollup", "rb") as f:
-            for line in f:
-                if line.startswith(b"Pss:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError):
-        pass
-    return 0
-
-
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_snapshot() -> tuple[float, float, float]:
-    """(wall, CPU seconds busy on the whole machine, CPU seconds of this process and its waited children)."""
-    with open("/proc/stat") as f:
-        fields = [int(x) for x in f.readline().split()[1:]]
-    busy = sum(fields) - fields[3] - (fields[4] if len(fields) > 4 else 0)  # all but idle and iowait
-    own = os.times()
-    return time.perf_counter(), busy / CLK_TCK, own.user + own.system + own.children_user + own.children_system
-
-
-def others_cores(before: tuple[float, float, float], after: tuple[float, float, float]) -> float:
-    """Average number of cores that OTHER processes kept busy between two snapshots."""
-    elapsed = after[0] - before[0]
-    if elapsed <= 0:
-        return 0.0
-    return max(0.0, ((after[1] - before[1]) - (after[2] - before[2])) / elapsed)
-
-
-class TreeSampler:
-    """Peak memory of every descendant of this process (not itself), sampled every `interval` s."""
-
-    def __init__(self, interval: float) -> None:
-        self.interval = interval
-        self.peak_rss = 0
-        self.peak_pss = 0
-        self.peak_procs = 0
-        self.samples = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        me = os.getpid()
-        while not self._stop.is_set():
-            children = _children_map()
-            tree, todo = [], list(children.get(me, []))
-            while todo:
-                pid = todo.pop()
-                tree.append(pid)
-                todo.extend(children.get(pid, []))
-            rss = sum(_rss(p) for p in tree)
-            if rss > self.peak_rss:
-                self.peak_rss, self.peak_procs = rss, len(tree)
-            self.peak_pss = max(self.peak_pss, sum(_pss(p) for p in tree))
-            self.samples += 1
-            self._stop.wait(self.interval)
-
-    def __enter__(self) -> TreeSampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 @dataclass

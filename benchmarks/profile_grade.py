@@ -101,9 +101,9 @@ def in_process(submission: Path, out: Path) -> dict[str, Any]:
     t_cli = time.perf_counter()
     import grader.assignment as assignment
     t_assignment = time.perf_counter()
+    import grader.boundary.session as runner
     import grader.grading as grading
     import grader.results as results
-    import grader.boundary.session as runner
     import grader.table as table
     t_imports = time.perf_counter()
     phases.add("import grader.cli", t_cli - t0)

@@ -1,21 +1,20 @@
 """numgrader: grade numeric homework in an isolated child process.
 
-The flow, one module per step:
-    rubric.py      the YAML rubric, as validated pydantic models
-    assignment.py  rubric + reference module → prepared cases (inputs, expected outputs)
-    submission.py  finding the file to grade; notebook.py turns a notebook into a module
-    runner.py      the parent's side of the process boundary (limits, restarts, output cap)
-    child.py       the child: sandbox set-up (sandbox.py decides it), then the student's calls
-    zygote.py      a warm worker that forks children fast (never loads anything secret)
-    framing.py     frames on the pipes (stdlib only); wire.py the plain data inside them (no pickle)
-    prefetch.py    a saved call plan: the child's calls start while the grader is still loading
-    paths.py       where rubrics and the grader's private cache are
-    comparators/   judge a received value against the expected one
-    grading.py     cases → calls → verdicts → scored results
-    results.py     Gradescope's results.json format; table.py the terminal table; files.py atomic writes
-    validate.py    the rubric, reference and examples agree
-    cli.py         the `grader` command; batch*.py, gradescope*.py, kit*.py add their commands
-Nothing in this package knows about any one assignment.
+The core (this folder, the grader's own process only):
+    rubric.py       the YAML rubric, as validated pydantic models (docs/rubric.md is made from them)
+    assignment.py   rubric + reference module → prepared cases (inputs, expected outputs)
+    authoring.py    the contract of the code a course writes: generators and judges
+    submission.py   finding the file to grade; notebook.py turns a notebook into a module
+    grading.py      the one driver: cases → calls in a sandboxed child → outcomes, judged as they come
+    judging.py      one outcome → a scored verdict (comparators/, known mistakes) and its feedback
+    results.py      Gradescope's results.json, built from a report; table.py the terminal's tables
+    validate.py     the rubric, reference and examples agree
+    cli.py          the `grader` command
+The layers below it (standard library only, never anything secret):
+    boundary/       the process boundary: launching the child, frames and plain data, the call loop
+    sandbox/        what protects the machine and the answer key from the student's code
+The front-ends: batch/ (a class at once), gradescope/ (inside Gradescope), kit/ (a student's check).
+docs/architecture.md explains; nothing in this package knows about any one assignment.
 """
 
 __version__ = "0.1.0"

@@ -19,12 +19,14 @@ from typing import Any
 
 import numpy as np
 
+from grader.authoring import Generator, Judge
 from grader.boundary.outcome import pack_call
 from grader.errors import RubricError
 from grader.rubric import (
     Check,
     LoadedRubric,
     Question,
+    Rubric,
     Visibility,
     check_key,
     load_rubric,
@@ -77,10 +79,10 @@ class Assignment:
     cases: tuple[Case, ...]
 
     @property
-    def rubric(self) -> Any:
+    def rubric(self) -> Rubric:
         return self.loaded.rubric
 
-    def judges(self) -> dict[str, Callable[..., Any]]:
+    def judges(self) -> dict[str, Judge]:
         names = {c.check.compare.function for c in self.cases if c.check.compare.name == "judge"}
         return {name: getattr(self.reference, name) for name in names}
 
@@ -129,7 +131,7 @@ def _inputs(
         args = copy.deepcopy(inputs.literal)
         return {k: _as_arrays(v) for k, v in args.items()} if inputs.arrays else args
     assert inputs.generator is not None
-    generator = _function(reference, inputs.generator, loaded, (*loc, "inputs", "generator"), "generator")
+    generator: Generator = _function(reference, inputs.generator, loaded, (*loc, "inputs", "generator"), "generator")
     try:
         args = generator(np.random.default_rng(seed), **inputs.kwargs)
     except Exception as error:

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 # Commands that live beside the code they run: each module has `register(subparsers)` and
 # keeps its heavy imports inside the command function, so `grader --help` stays instant.
-_COMMAND_MODULES: tuple[str, ...] = ("grader.batch.run", "grader.kit.seal", "grader.gradescope.supervisor")
+_COMMAND_MODULES: tuple[str, ...] = ("grader.batch.cli", "grader.kit.cli", "grader.gradescope.cli")
 
 
 def _grade(args: argparse.Namespace) -> int:
@@ -48,8 +48,8 @@ def _grade_with(args: argparse.Namespace, rubric_path: Path, early: Prefetch | N
     from grader.boundary import prefetch
     from grader.errors import MissingFile
     from grader.files import write_atomically
-    from grader.grading import execution_order, grade, planned_calls, to_results
-    from grader.results import missing_file_results
+    from grader.grading import execution_order, grade, planned_calls
+    from grader.results import missing_file_results, to_results
     from grader.table import render
 
     assignment = load_assignment(rubric_path, data=early.plan.rubric_data if early is not None else None)
@@ -165,8 +165,9 @@ def entry() -> NoReturn:
     """
     command = _command(sys.argv[1:])
     if command in ("grade", "batch"):  # (a batch's workers are forked from it: one BLAS thread there too)
-        for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-            os.environ.setdefault(name, "1")
+        from grader.boundary.environment import one_blas_thread
+
+        one_blas_thread(os.environ)
     if command == "grade":
         from grader.boundary import zygote
 

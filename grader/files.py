@@ -14,14 +14,16 @@ def _umask() -> int:
     return mask
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write, then rename: a reader never sees half a file, a crash never leaves one."""
+def write_atomically(path: Path, content: str | bytes, mode: int | None = None) -> None:
+    """Write (text as UTF-8), then rename: a reader never sees half a file, a crash never leaves
+    one. `mode`: the file's permissions (default: a plain file's, after the umask)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes it owner-only; a plain file would not be
+        with os.fdopen(fd, "wb") as stream:
+            stream.write(content.encode("utf-8") if isinstance(content, str) else content)
+        # mkstemp makes it owner-only; a plain file would not be
+        os.chmod(temporary, 0o666 & ~_umask() if mode is None else mode)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -1,4 +1,5 @@
-"""Gradescope's results.json, as pydantic models, and the report that fills it.
+"""Gradescope's results.json, as pydantic models, and building them from a grading report
+(`to_results`).
 
 Follows Gradescope's autograder specification: a top-level `score` (here always the sum
 of the tests), `execution_time` in seconds as a number, `output`, `visibility`,
@@ -8,13 +9,19 @@ schema/gradescope_results.schema.json; the tests validate every file we write ag
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from grader.rubric import Visibility
-from grader.text import cap, clean, map_strings
+from grader.judging import call_text, feedback
+from grader.rubric import Visibility, check_key
+from grader.text import cap, clean, clean_tree, map_strings
+
+if TYPE_CHECKING:
+    from grader.grading import Report
 
 Status = Literal["passed", "failed"]
 SCHEMA_PATH = Path(__file__).parent / "schema" / "gradescope_results.schema.json"
@@ -144,3 +151,149 @@ def _strings(value: Any) -> list[str]:
     if isinstance(value, list):
         return [s for v in value for s in _strings(v)]
     return []
+
+
+# -- a report's results ----------------------------------------------------------------------
+
+
+def _instructor_note(name: str, text: str, tag: str) -> TestResult:
+    """A zero-point test only instructors see (Gradescope shows hidden tests to staff), marked
+    failed: it reports a problem, and a 0/0 test without a status would show as passed."""
+    return TestResult(name=name, number="0", score=0.0, max_score=0.0, status="failed", output=text,
+                      visibility="hidden", tags=[tag])
+
+
+# What a check says when the submission could not be imported: the reason is written once, at the top.
+IMPORT_POINTER = "Not run: your file could not be loaded (the reason is at the top of these results)."
+
+
+def to_results(report: Report) -> Results:
+    """The Gradescope results of a report; manual questions are listed, not scored.
+
+    Never raises, and always fits `limits.results_kb`: every text derived from the submission is
+    cleaned (grader.text.clean), texts too long for the budget are cut (results.fit, which says
+    so), and if building the full results fails, the scores already judged are still returned."""
+    budget = report.assignment.rubric.limits.results_kb * 1024
+    try:
+        return fit(_full_results(report), budget)
+    except Exception as error:  # a grader bug must not cost the checks already judged
+        return fit(_scores_only(report, error), budget)
+
+
+def _full_results(report: Report) -> Results:
+    rubric = report.assignment.rubric
+    tests: list[TestResult] = []
+    for result in report.checks:
+        case = result.case
+        tags = [case.function, case.question.id] + ([f"mistake:{result.mistake}"] if result.mistake else [])
+        extra: dict[str, Any] = {"check": case.key, "function": case.function, "outcome": result.outcome.status,
+                                 "fraction": round(result.verdict.fraction, 6)}
+        if result.mistake:
+            extra["mistake"] = result.mistake
+        if result.judge_error:
+            extra["judge_error"] = clean(result.judge_error)
+        not_loaded = result.outcome.status == "import_failed" and report.import_error is not None
+        output = f"Call: {call_text(case)}\n{IMPORT_POINTER}" if not_loaded else feedback(result)
+        tests.append(TestResult(
+            name=f"{case.question.id} {case.question.name}: {case.name}",
+            number=case.question.id,
+            score=round(result.score, 6),
+            max_score=round(case.points, 6),
+            status="passed" if result.passed else "failed",
+            output=clean(output),
+            visibility=case.visibility,
+            tags=tags,
+            extra_data=extra,
+        ))
+    manual = [q for q in rubric.questions if q.manual]
+    for question in manual:
+        tests.append(TestResult(
+            name=f"{question.id} {question.name} (graded by course staff)",
+            number=question.id, score=0.0, max_score=0.0, status=None,
+            output=f"This question is graded by hand ({question.points:g} points), not by the autograder."
+                   + (f"\n{question.description.strip()}" if question.description else ""),
+            visibility="visible", tags=["manual", question.id],
+            extra_data={"manual": True, "points": question.points},
+        ))
+    visible = [r for r in report.checks if r.case.visibility == "visible"]
+    if len(visible) == len(report.checks):
+        summary = [f"Autograded score: {report.score:g} / {report.max_score:g}."]
+    else:  # the total would tell a student how the hidden checks went: an oracle before the due date
+        seen, seen_max = sum(r.score for r in visible), sum(r.case.points for r in visible)
+        summary = [f"Visible checks: {seen:g} / {seen_max:g}. Hidden checks are scored too; "
+                   "their results and the total are shown later."]
+        tests.append(TestResult(
+            name="Autograded total (visible and hidden checks)", number="0", status=None,
+            output=f"Autograded score: {report.score:g} / {report.max_score:g}.",
+            visibility=rubric.totals_visibility, tags=["total"]))
+    if report.student_output_shown.strip():
+        tests.append(TestResult(
+            name="What your code printed", number="0", status=None, output=clean(report.student_output_shown),
+            visibility=rubric.stdout_visibility, tags=["stdout"]))
+    if report.import_error:
+        summary.append(f"Your file could not be loaded, so every check failed: {cap(report.import_error, 4000)}")
+    summary += report.notes
+    if manual:
+        listed = ", ".join(f"{q.id} ({q.points:g} points)" for q in manual)
+        summary.append(f"Graded by course staff, not included above: {listed}.")
+    judge_errors = [r.case.key for r in report.checks if r.judge_error]
+    extra_data: dict[str, Any] = {"assignment": rubric.assignment, "student_output": clean(report.student_output)}
+    if report.output_cut:
+        extra_data["student_output_cut_bytes"] = report.output_cut
+    if report.sandbox_summary:
+        held = report.sandbox.to_json() if report.sandbox is not None else {}
+        extra_data["sandbox"] = clean_tree({**held, "summary": report.sandbox_summary})
+        if report.sandbox_weak:
+            tests.append(_instructor_note("Sandbox protections", clean(report.sandbox_summary), "sandbox"))
+    if judge_errors:
+        extra_data["judge_errors"] = {r.case.key: clean(r.judge_error) for r in report.checks if r.judge_error}
+        details = "\n".join(f"{key}: {error}" for key, error in extra_data["judge_errors"].items())
+        tests.append(_instructor_note("Checks the rubric could not judge", details, "judge-error"))
+    results = Results(
+        score=round(report.score, 6),
+        execution_time=round(report.seconds, 3),
+        output=clean("\n".join(summary)),
+        visibility=rubric.visibility,
+        tests=tests,
+        leaderboard=_leaderboard(report) or None,
+        extra_data=extra_data,
+    )
+    return results  # fit() serializes it to measure it: if that fails, to_results falls back to the scores
+
+
+def _leaderboard(report: Report) -> list[dict[str, Any]]:
+    """The rubric's leaderboard columns, from the first case of each named check: the finite real
+    number the submission returned (a one-element array counts) when that check passed (a wrong
+    answer never tops the board), else no entry for that column."""
+    entries = []
+    for entry in report.assignment.rubric.leaderboard:
+        result = next((r for r in report.checks if check_key(r.case.question, r.case.check) == entry.check), None)
+        value = result.outcome.value if result is not None and result.passed else None
+        if isinstance(value, np.ndarray) and value.size == 1 and value.dtype.kind in "iuf":
+            value = value.item()
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            try:
+                number = float(value)  # an int of 400 digits does not fit a float
+            except OverflowError:
+                continue
+            if math.isfinite(number):
+                entries.append({"name": entry.name, "value": number, "order": entry.order})
+    return entries
+
+
+def _scores_only(report: Report, error: Exception) -> Results:
+    """The scores of the checks judged, without their feedback (the full results failed to build)."""
+    why = cap(clean(f"{type(error).__name__}: {error}"), 500)
+    tests = [TestResult(name=f"{r.case.question.id} {r.case.question.name}: {r.case.name}",
+                        number=r.case.question.id, score=round(r.score, 6), max_score=round(r.case.points, 6),
+                        status="passed" if r.passed else "failed", visibility=r.case.visibility,
+                        output="The feedback of this check could not be written; its score stands.",
+                        extra_data={"check": r.case.key})
+             for r in report.checks]
+    rubric = report.assignment.rubric
+    tests.append(_instructor_note("Results could not be built in full", why, "grader-error"))
+    return Results(score=round(sum(t.score for t in tests), 6), execution_time=round(report.seconds, 3),
+                   output="The scores below stand, but the grader could not write their feedback; "
+                          "course staff can see why in a hidden test.",
+                   visibility=rubric.visibility, tests=tests,
+                   extra_data={"results_error": why})

@@ -1,8 +1,9 @@
 """The rubric: what is checked, how, for how many points, and who may see it.
 
-A rubric is YAML validated into these pydantic models; every field is documented in the
-README. Loading never raises a traceback at a user: `load_rubric` turns every problem
-into a RubricError naming the file, the line and what is wrong.
+A rubric is YAML validated into these pydantic models; every field has a description, from
+which docs/rubric.md is written (scripts/rubric_docs.py). Loading never raises a traceback
+at a user: `load_rubric` turns every problem into a RubricError naming the file, the line
+and what is wrong.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
-"""A readable table of results for the terminal: question, check, score/max, message."""
+"""The terminal's tables: one renderer (`columns`) for the grader's results and the kit's checks."""
 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Mapping, Sequence
 
 from grader.results import Results
 
@@ -11,8 +12,24 @@ def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
 
 
-def render(results: Results, title: str = "", width: int | None = None) -> str:
+def columns(headers: Sequence[str], rows: Sequence[Sequence[str]], width: int | None = None,
+            caps: Mapping[int, int] | None = None) -> list[str]:
+    """`rows` under `headers`, ruled above and below; column i at most caps[i] wide, the last
+    column taking what is left of the terminal's width (at least 20), every cell clipped to fit."""
     width = width or shutil.get_terminal_size((120, 24)).columns
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
+    for index, cap in (caps or {}).items():
+        widths[index] = min(widths[index], cap)
+    widths[-1] = max(20, width - sum(widths[:-1]) - 2 * (len(widths) - 1))
+    rule = "  ".join("-" * w for w in widths)
+    out = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip(), rule]
+    out += ["  ".join(_clip(c, w).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows]
+    out.append(rule)
+    return out
+
+
+def render(results: Results, title: str = "", width: int | None = None) -> str:
+    """Question, check, score/max, whether it passed, and the first line of its message."""
     rows = []
     for test in results.tests:
         if test.status is not None:
@@ -25,18 +42,7 @@ def render(results: Results, title: str = "", width: int | None = None) -> str:
         # "1.2 Question name: check name" -> the check name; the Q column already says which question
         check = test.name.removeprefix(f"{test.number} ").split(": ", 1)[-1]
         rows.append((test.number, check, score, mark, message))
-    headers = ("Q", "check", "score", "ok?", "message")
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
-    widths[1] = min(widths[1], 48)
-    fixed = sum(widths[:4]) + 2 * 4
-    widths[4] = max(20, width - fixed)
-    out = []
-    if title:
-        out.append(title)
-    out.append("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
-    out.append("  ".join("-" * w for w in widths))
-    for row in rows:
-        out.append("  ".join(_clip(c, w).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
-    out.append("  ".join("-" * w for w in widths))
+    out = [title] if title else []
+    out += columns(("Q", "check", "score", "ok?", "message"), rows, width, caps={1: 48})
     out.append(f"Total: {results.score:.4g} / {results.max_score:.4g} autograded points")
     return "\n".join(out)

@@ -35,8 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from grader.sandbox import cgroup  # noqa: E402
-from grader.sandbox import policy as sandbox
+from grader.sandbox import cgroup, filters  # noqa: E402
 
 STAGE = "NUMGRADER_DOCKER_LIKE_STAGE"
 DOCKER_CAPS = (0, 1, 3, 4, 5, 6, 7, 8, 10, 13, 18, 27, 29, 31)  # CHOWN .. SETFCAP, as Docker grants them

@@ -26,8 +26,9 @@ from grader.batch.run import is_current, run_batch
 from grader.batch.source import Student, discover, open_source, parse_metadata
 from grader.batch.task import Task, _load, fingerprint, grade_task, make_spec
 from grader.cli import main
-from grader.grading import grade, to_results
+from grader.grading import grade
 from grader.paths import resolve_rubric
+from grader.results import to_results
 from tests.conftest import ROOT, TINY, assert_valid_results
 
 EXAMPLES = ROOT / "submissions_example" / "hw2"

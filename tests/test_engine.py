@@ -19,7 +19,8 @@ from grader.assignment import load_assignment
 from grader.boundary import wire
 from grader.boundary.outcome import Call, pack_call
 from grader.boundary.session import ChildSession
-from grader.grading import grade, to_results
+from grader.grading import grade
+from grader.results import to_results
 from grader.rubric import Limits
 
 from .conftest import ROOT, TINY, assert_valid_results

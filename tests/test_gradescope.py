@@ -32,18 +32,10 @@ import pytest
 
 from grader.assignment import load_assignment
 from grader.errors import GraderError
+from grader.gradescope.budgets import GRADER_BASE_MB, MESSAGE_COPIES, TimeBudget, cgroup_memory_limit_mb, memory_budget
 from grader.gradescope.build import _reference_member, build, package_files, zip_bytes
-from grader.gradescope.supervisor import (
-    GRADER_BASE_MB,
-    MESSAGE_COPIES,
-    TimeBudget,
-    _descendants,
-    cgroup_memory_limit_mb,
-    fallback_results,
-    memory_budget,
-    minimal_error_results,
-    read_submission_metadata,
-)
+from grader.gradescope.container import read_submission_metadata
+from grader.gradescope.supervisor import _descendants, fallback_results, minimal_error_results
 from grader.results import error_results
 from grader.rubric import Limits, slug
 from grader.validate import load_manifest

@@ -23,9 +23,9 @@ import time
 import unittest
 import zipfile
 from collections.abc import Iterator
-from typing import Any
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -33,7 +33,8 @@ import pytest
 from grader.assignment import Assignment, load_assignment
 from grader.boundary.outcome import Call, pack_call
 from grader.boundary.session import ChildSession
-from grader.grading import Report, grade, to_results
+from grader.grading import Report, grade
+from grader.results import to_results
 from grader.rubric import Limits
 from grader.sandbox import host as sandbox_host
 from grader.sandbox import policy, uid_guard, uids

@@ -532,7 +532,7 @@ def test_sealing_never_closes_a_folder_on_the_way_to_python(tmp_path: Path, monk
 def test_judging_time_is_bounded_for_the_whole_submission_too() -> None:
     from grader.assignment import load_assignment
     from grader.boundary.outcome import Outcome
-    from grader.grading import JudgingClock
+    from grader.judging import JudgingClock
 
     case = load_assignment(RUBRIC).cases[0]
     clock = JudgingClock(per_case=5.0, left=0.0)

@@ -7,7 +7,8 @@ import re
 import pytest
 
 from grader.assignment import load_assignment
-from grader.grading import grade, to_results
+from grader.grading import grade
+from grader.results import to_results
 from grader.validate import examples_folder, failed_checks, load_manifest, validate
 
 from .conftest import ROOT, assert_valid_results

@@ -18,7 +18,8 @@ import pytest
 
 from grader.assignment import load_assignment
 from grader.boundary import wire
-from grader.comparators import CompareContext, compare
+from grader.comparators import CompareContext, big_o, compare, exact, numeric
+from grader.comparators.base import Unmatchable
 from grader.comparators.big_o import BigOSpec, order_of, same_growth
 from grader.comparators.numeric import NumericSpec
 from grader.grading import grade
@@ -280,11 +281,12 @@ def test_tiny_kit_seals_literal_and_rng_free_inputs(tmp_path):
 
 
 def _confirmed(spec: NumericSpec, expected: np.ndarray, received: np.ndarray) -> bool:
-    offset, _ = kit.numeric_offset(expected, spec.rtol, spec.atol)
-    want = kit.numeric_text(expected, spec.rtol, spec.atol, True, offset)
+    offset, _ = numeric.numeric_offset(expected, spec.rtol, spec.atol)
+    want = numeric.numeric_text(expected, spec.rtol, spec.atol, True, offset)
     try:
-        return kit.numeric_text(received, spec.rtol, spec.atol, True, offset, list(np.squeeze(expected).shape)) == want
-    except kit.Unmatchable:
+        shape = list(np.squeeze(expected).shape)
+        return numeric.numeric_text(received, spec.rtol, spec.atol, True, offset, shape) == want
+    except Unmatchable:
         return False
 
 
@@ -300,7 +302,7 @@ def test_numeric_seals_are_sound_and_complete(rtol, atol):
         if trial % 3 == 0:
             expected = np.round(expected)  # integer answers sit on any grid's points
         tolerance = atol + rtol * np.abs(expected)
-        _, margin = kit.numeric_offset(expected, rtol, atol)
+        _, margin = numeric.numeric_offset(expected, rtol, atol)
         # within a small part of the tolerance: always confirmed (the builder's margin)
         near = expected + rng.uniform(-1, 1, size) * tolerance * min(margin, 0.2) * 0.5
         assert _confirmed(spec, expected, near)
@@ -328,20 +330,20 @@ def test_numeric_seal_keeps_the_squeeze_rule():
     ("O(t)", "O(t log t)", False),
 ])
 def test_big_o_canonical_forms_agree_with_the_comparator(a, b, same):
-    assert (kit.order_text(a, "t") == kit.order_text(b, "t")) is same
+    assert (big_o.order_text(a, "t") == big_o.order_text(b, "t")) is same
     assert same_growth(order_of(a, "t"), order_of(b, "t"), "t") is same
     assert compare(BigOSpec(variable="t"), b, a, CompareContext()).passed is same
 
 
 def test_exact_canonical_forms_follow_the_comparator():
     def text(value: Any) -> str:
-        return kit.exact_text(value, False)
+        return exact.exact_text(value, False)
 
     assert text(1234567.0) == text(1234567) != text(True)
     assert text([(1, 2), (3, 4)]) == text([[1, 2], [3, 4]]) == text(np.array([[1, 2], [3, 4]]))
     assert text("  Edge  Detection ") == text("edge detection")
-    assert kit.exact_text("A", True) != kit.exact_text("a", True)
-    with pytest.raises(kit.Unmatchable):
+    assert exact.exact_text("A", True) != exact.exact_text("a", True)
+    with pytest.raises(Unmatchable):
         text(math.nan)
 
 

@@ -12,8 +12,9 @@ import nbformat
 import pytest
 
 from grader.assignment import load_assignment
-from grader.grading import grade, to_results
+from grader.grading import grade
 from grader.notebook import Program, convert_cells, read_notebook
+from grader.results import to_results
 from grader.submission import locate
 from grader.validate import failed_checks
 

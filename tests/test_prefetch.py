@@ -17,7 +17,8 @@ from grader import cli, paths
 from grader.assignment import Assignment, load_assignment
 from grader.boundary import prefetch, wire
 from grader.boundary.outcome import Call, Outcome, pack_call
-from grader.grading import Report, execution_order, grade, planned_calls, to_results
+from grader.grading import Report, execution_order, grade, planned_calls
+from grader.results import to_results
 from grader.rubric import Limits
 from grader.sandbox import host as sandbox_host
 from grader.sandbox import view

@@ -27,6 +27,8 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
+from grader.boundary.environment import one_blas_thread
+
 if TYPE_CHECKING:
     from grader.assignment import Assignment
     from grader.grading import Report
@@ -164,7 +166,8 @@ def grade_task(task: Task, spec: AssignmentSpec) -> Done:
     """Grade one submission; a problem with it, or a bug in the grader, becomes an error row."""
     from grader.boundary import zygote
     from grader.errors import GraderError
-    from grader.grading import grade, to_results
+    from grader.grading import grade
+    from grader.results import to_results
 
     zygote.start_shared()  # idempotent: a Dask worker gets its warm worker on its first task
     started = time.perf_counter()
@@ -217,8 +220,7 @@ def init_worker(spec: AssignmentSpec, parent: int) -> None:
     _spec = spec
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the batch decides what a Ctrl-C stops
     signal.signal(signal.SIGTERM, _on_sigterm)
-    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(name, "1")
+    one_blas_thread(os.environ)
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="watch-parent").start()
     # A warm worker (a fresh interpreter that imported numpy, never the reference) forks each
     # student's child: started before the assignment is loaded, so it boots meanwhile. A

@@ -23,6 +23,7 @@ import traceback
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from grader.boundary.protocol import Answer, CallAnswer, CallRequest, ImportAnswer, ImportFailure
 from grader.sandbox import jail  # standard library only, like this module
 from grader.sandbox.plan import Plan
 
@@ -38,9 +39,9 @@ def _load_wire() -> None:
     from grader.boundary import wire
 
 
-def _send(message: dict[str, Any], limit: int) -> None:
+def _send(message: Answer, limit: int) -> None:
     try:
-        frame = wire.pack(message, limit)
+        frame = wire.pack(dict(message), limit)
     except wire.TooLarge:
         frame = wire.pack({"op": "too_large"}, limit)
     except wire.WireError as error:
@@ -65,13 +66,17 @@ def _read_exactly(count: int) -> bytes | None:
     return b"".join(chunks)
 
 
-def _receive() -> dict[str, Any] | None:
+def _receive() -> CallRequest | None:
+    """The next call from the parent (trusted: the grader wrote it), or None at the end."""
     header = _read_exactly(wire.FRAME_HEADER.size)
     if header is None:
         return None
     (length,) = wire.FRAME_HEADER.unpack(header)
     payload = _read_exactly(length)
-    return None if payload is None else wire.unpack(payload)
+    message = None if payload is None else wire.unpack(payload)
+    if message is None or message.get("op") != "call":
+        return None
+    return {"op": "call", "function": str(message["function"]), "args": list(message["args"])}
 
 
 def _where(error: BaseException, filename: str) -> str:
@@ -105,7 +110,7 @@ def _describe(error: BaseException, filename: str) -> str:
     return f"{name}: {text}{where}" if text else f"{name}{where}"
 
 
-def _import(path: str, module_name: str) -> tuple[ModuleType | None, dict[str, Any]]:
+def _import(path: str, module_name: str) -> tuple[ModuleType | None, ImportAnswer]:
     spec = importlib.util.spec_from_file_location(module_name, path)
     if spec is None or spec.loader is None:
         return None, {"op": "import_error", "kind": "exception", "message": "cannot be imported as a module"}
@@ -119,7 +124,8 @@ def _import(path: str, module_name: str) -> tuple[ModuleType | None, dict[str, A
         detail = f"{type(error).__name__}: {_short(str(error.msg))} ({where})"
         if error.text:
             detail += f"\n    {_short(error.text.rstrip())}"
-        return None, {"op": "import_error", "kind": "syntax", "message": detail, "line": error.lineno}
+        failure: ImportFailure = {"op": "import_error", "kind": "syntax", "message": detail, "line": error.lineno}
+        return None, failure
     except SystemExit as error:
         return None, {"op": "import_error", "kind": "exit",
                       "message": f"the module ended the process while being imported (exit({_exit_code(error)}))"}
@@ -134,7 +140,7 @@ def _import(path: str, module_name: str) -> tuple[ModuleType | None, dict[str, A
     return module, {"op": "ready"}
 
 
-def _call(module: ModuleType, path: str, request: dict[str, Any]) -> dict[str, Any]:
+def _call(module: ModuleType, path: str, request: CallRequest) -> CallAnswer:
     name = request["function"]
     function = getattr(module, name, None)
     if not callable(function):
@@ -188,6 +194,6 @@ def main(config: dict[str, Any] | None = None) -> None:
         return
     while True:
         request = _receive()
-        if request is None or request.get("op") != "call":
+        if request is None:
             return
         _send(_call(module, path, request), limit)

@@ -66,5 +66,7 @@ class Call:
 
 def pack_call(function: str, args: Sequence[Any]) -> bytes:
     from grader.boundary import wire
+    from grader.boundary.protocol import CallRequest
 
-    return wire.pack({"op": "call", "function": function, "args": list(args)}, 1 << 62)
+    request: CallRequest = {"op": "call", "function": function, "args": list(args)}
+    return wire.pack(dict(request), 1 << 62)

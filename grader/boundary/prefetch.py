@@ -39,7 +39,7 @@ from grader.errors import GraderError
 from grader.submission import locate
 
 if TYPE_CHECKING:
-    from grader.rubric import Limits, LoadedRubric, Rubric
+    from grader.rubric import Limits, LoadedRubric, Submission
 
 log = logging.getLogger("grader.boundary.prefetch")
 FORMAT = f"3/{__version__}"  # a plan written by another version of the grader is not read
@@ -167,12 +167,12 @@ class Prefetch:
         except BaseException as error:  # reported by take(): the ordinary path then runs
             self._error = error
 
-    def take(self, submission: Path, rubric: Rubric, calls: list[Call]) -> bool:
+    def take(self, submission: Path, spec: Submission, limits: Limits, calls: list[Call]) -> bool:
         """Whether these prefetched outcomes are the ones `calls` on `submission` would get now;
         waits for them when they are. When they are not, the child is stopped."""
-        same = (submission == self.submission and rubric.submission.filename == self.plan.filename
-                and rubric.submission.module_name == self.plan.module
-                and rubric.limits.model_dump() == self.plan.limits and tuple(calls) == self.plan.calls)
+        same = (submission == self.submission and spec.filename == self.plan.filename
+                and spec.module_name == self.plan.module
+                and limits.model_dump() == self.plan.limits and tuple(calls) == self.plan.calls)
         if not same:
             log.info("numgrader: the saved call plan is out of date; grading the ordinary way")
             self.close()

@@ -1,7 +1,11 @@
-"""Frames on the pipes between the grader and a child: a length, then a payload.
+"""What crosses the pipes between the grader and a child: frames, and the messages inside.
 
 Standard library only, so that the grader can move frames and read what an answer says
 (its "op") before it has imported numpy; wire.py encodes and decodes the values inside.
+Both sides build and read messages by the shapes below: the parent sends `CallRequest`s;
+the child answers the import with `Ready` or `ImportFailure`, and each call with one of
+`Result`, `Missing`, `Failed`, `Refused` (no value: memory, too large). What the child sends is
+untrusted: the parent reads every field as possibly missing or of another type.
 
 Frame:   8-byte big-endian payload length | payload
 Payload: 4-byte big-endian JSON length | JSON {"body": …, "arrays": [[dtype, shape, nbytes], …]}
@@ -12,10 +16,52 @@ from __future__ import annotations
 
 import json
 import struct
-from typing import Any
+from typing import Any, Literal, TypedDict
 
 FRAME_HEADER = struct.Struct(">Q")
 JSON_HEADER = struct.Struct(">I")
+
+
+class CallRequest(TypedDict):
+    op: Literal["call"]
+    function: str
+    args: list[Any]
+
+
+class Ready(TypedDict):
+    op: Literal["ready"]
+
+
+class ImportFailure(TypedDict, total=False):
+    op: Literal["import_error"]
+    kind: Literal["syntax", "exit", "exception", "memory"]
+    message: str
+    line: int | None  # a SyntaxError's
+
+
+class Result(TypedDict):
+    op: Literal["result"]
+    value: Any
+    seconds: float
+
+
+class Missing(TypedDict):
+    op: Literal["missing"]
+    function: str
+
+
+class Failed(TypedDict):
+    op: Literal["exception", "exited", "unsupported"]  # raised / ended the process / returned what cannot cross
+    message: str
+
+
+class Refused(TypedDict):
+    op: Literal["memory", "too_large"]
+
+
+ImportAnswer = Ready | ImportFailure
+CallAnswer = Result | Missing | Failed | Refused
+Answer = ImportAnswer | CallAnswer
 
 
 class FrameError(ValueError):

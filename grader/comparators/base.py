@@ -1,13 +1,17 @@
-"""What every comparator shares: the verdict it returns and the context it may read."""
+"""What every comparator shares: the verdict it returns, the context it may read, and the
+interface (`Comparator`) each implements."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar, Generic, TypeVar
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
+
+from grader.authoring import Judge
 
 
 class SpecBase(BaseModel):
@@ -44,7 +48,7 @@ class CompareContext:
 
     reveal: bool = True
     args: Mapping[str, Any] = field(default_factory=dict)
-    judges: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
+    judges: Mapping[str, Judge] = field(default_factory=dict)
 
 
 def short(value: Any, limit: int = 200) -> str:
@@ -57,3 +61,76 @@ def short(value: Any, limit: int = 200) -> str:
 
 def type_name(value: Any) -> str:
     return type(value).__name__
+
+
+# -- the interface every comparator implements ------------------------------------------------
+
+SpecT = TypeVar("SpecT", bound=SpecBase)
+Form = tuple[str, dict[str, Any]]  # (canonical text, the form's parameters: offset, shape, keys)
+
+
+class Unmatchable(ValueError):
+    """A received value that cannot equal any sealed answer; the message says why."""
+
+
+class CannotSeal(Exception):
+    """An expected answer that cannot be sealed soundly: the check is left to grading."""
+
+
+def dump(value: Any) -> str:
+    """The one JSON spelling of a canonical form (sorted keys, no spaces)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+class Comparator(Generic[SpecT]):
+    """One comparator: how a received value is judged, and how the student kit confirms a fixed
+    answer without carrying it (grader/kit/seal.py explains the sealing).
+
+    A new comparator is one module with a `*Spec` (its options, `name` its discriminator), a
+    subclass of this, and `COMPARATOR = TheClass()`; comparators/__init__.py lists it. The kit
+    asks only this interface: a comparator that does not override `forms` and
+    `canonical_text` is simply not sealed (its fixed answers are judged when submitted).
+    """
+
+    name: ClassVar[str]
+    spec_type: ClassVar[type[SpecBase]]
+    sealable: ClassVar[bool] = False  # `forms` and `canonical_text` are overridden
+    in_kit: ClassVar[bool] = True  # the kit can judge it from carried values (a judge's code is not carried)
+
+    def compare(self, received: Any, expected: Any, spec: SpecT, ctx: CompareContext) -> Verdict:
+        """Judge `received` against `expected`. Raises only for a bad expected value or judge."""
+        raise NotImplementedError
+
+    def forms(self, spec: SpecT, value: Any, *, accepted: bool) -> list[Form]:
+        """Kit build: every canonical form of `value` this comparator would accept. `accepted`:
+        `value` is the expected answer (add the rubric's synonyms), not a mistake's output.
+        Raises CannotSeal when no sound form exists."""
+        raise CannotSeal(f"comparator {self.name} is not sealed")
+
+    def canonical_text(self, spec: SpecT, value: Any, form: dict[str, Any]) -> str:
+        """Kit check: the canonical text of a student's value under a sealed form's parameters;
+        equal texts mean the comparator would pass it. Raises Unmatchable."""
+        raise Unmatchable(f"the {self.name} comparator has no sealed form")
+
+    def sealed_facts(self, spec: SpecT, expected: Any) -> dict[str, Any]:
+        """What the kit may say about a sealed answer without giving it away (exact: its type)."""
+        return {}
+
+    def shape_problem(self, facts: dict[str, Any], received: Any) -> str:
+        """What compare would say about a value of the wrong kind, from `sealed_facts` alone."""
+        return ""
+
+    def answer_texts(self, spec: SpecT, expected: Any) -> list[str]:
+        """Texts that would give the answer away if a hint contained them."""
+        return []
+
+    def kit_spec(self, spec: SpecT) -> dict[str, Any]:
+        """The options as written into the student kit (nothing secret: no accepted answers)."""
+        return spec.model_dump(mode="json")
+
+    def canonical(self, spec: SpecT, value: Any, params: dict[str, Any]) -> str:
+        """canonical_text for a value the builder seals: CannotSeal instead of Unmatchable."""
+        try:
+            return self.canonical_text(spec, value, params)
+        except Unmatchable as error:
+            raise CannotSeal(f"the expected value has no canonical form ({error})") from None

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from grader.comparators.base import CompareContext, SpecBase, Verdict, type_name
+from grader.comparators.base import Comparator, CompareContext, Form, SpecBase, Unmatchable, Verdict, dump, type_name
 
 Edge = tuple[str, str]
 
@@ -66,3 +66,26 @@ def compare(received: Any, expected: Any, spec: EdgeF1Spec, ctx: CompareContext)
         lines += [f"missing: {a} -> {b}" for a, b in missing]
     lines += [f"not expected: {a} -> {b}" for a, b in extra]
     return Verdict(score, "\n".join(lines))
+
+
+class EdgeF1(Comparator[EdgeF1Spec]):
+    name = "edge_f1"
+    spec_type = EdgeF1Spec
+    sealable = True
+
+    def compare(self, received: Any, expected: Any, spec: EdgeF1Spec, ctx: CompareContext) -> Verdict:
+        return compare(received, expected, spec, ctx)
+
+    def forms(self, spec: EdgeF1Spec, value: Any, *, accepted: bool) -> list[Form]:
+        """The sorted set of normalized edges; with alternatives, one form per accepted graph."""
+        values = list(value) if spec.alternatives else [value]
+        return [(self.canonical(spec, item, {}), {}) for item in values]
+
+    def canonical_text(self, spec: EdgeF1Spec, value: Any, form: dict[str, Any]) -> str:
+        edges = _edges(value)
+        if isinstance(edges, str):
+            raise Unmatchable(edges)
+        return dump(["edges", sorted(edges)])
+
+
+COMPARATOR = EdgeF1()

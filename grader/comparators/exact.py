@@ -9,11 +9,22 @@ credit is the share of items that match (the check decides whether partial credi
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
 import numpy as np
 
-from grader.comparators.base import CompareContext, SpecBase, Verdict, short, type_name
+from grader.comparators.base import (
+    Comparator,
+    CompareContext,
+    Form,
+    SpecBase,
+    Unmatchable,
+    Verdict,
+    dump,
+    short,
+    type_name,
+)
 
 
 class ExactSpec(SpecBase):
@@ -78,3 +89,99 @@ def compare(received: Any, expected: Any, spec: ExactSpec, ctx: CompareContext) 
     if ctx.reveal:
         return Verdict(0.0, f"expected {short(want)}, received {short(got)}")
     return Verdict(0.0, f"received {short(got)}, which is not the expected value")
+
+
+# -- the student kit's sealed form ---------------------------------------------------------------
+
+
+def _item(value: Any, case_sensitive: bool) -> Any:
+    """The value as the comparator sees it: arrays and tuples as lists, whole floats as ints,
+    strings folded, each item tagged with its type (a bool never equals a number)."""
+    if isinstance(value, bool):
+        return ["bool", value]
+    if isinstance(value, int):
+        return ["number", str(value)]
+    if isinstance(value, float):
+        if math.isnan(value):
+            raise Unmatchable("")
+        if value.is_integer():
+            return ["number", str(int(value))]
+        return ["number", repr(value)]
+    if isinstance(value, str):
+        return ["text", normalize_text(value, case_sensitive)]
+    if value is None:
+        return ["none"]
+    if isinstance(value, list):
+        return ["list", [_item(v, case_sensitive) for v in value]]
+    if isinstance(value, dict):
+        items = [[_key(k), _item(v, case_sensitive)] for k, v in value.items()]
+        return ["dict", sorted(items, key=dump)]
+    raise Unmatchable(f"a value of type {type(value).__name__}")
+
+
+def _key(key: Any) -> Any:
+    # Keys are compared as Python compares them (1 == 1.0 == True), text as it is.
+    if isinstance(key, bool | int | float) and float(key).is_integer():
+        return ["number", str(int(key))]
+    return [type(key).__name__, repr(key)]
+
+
+def exact_text(value: Any, case_sensitive: bool) -> str:
+    return dump(["exact", _item(plain(value), case_sensitive)])
+
+
+def _leaves(value: Any, texts: list[str]) -> None:
+    """Numbers of three digits or more (in their usual spellings) and texts: what a hint must not say."""
+    if isinstance(value, bool):
+        return
+    if isinstance(value, int | float) and float(value).is_integer() and abs(value) >= 100:
+        number = int(value)
+        texts.extend([str(number), f"{number:,}", f"{number:_}", f"{number:,}".replace(",", " ")])
+    elif isinstance(value, str) and len(value.strip()) >= 2:
+        texts.append(value)
+    elif isinstance(value, list):
+        for item in value:
+            _leaves(item, texts)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _leaves(item, texts)
+
+
+class Exact(Comparator[ExactSpec]):
+    name = "exact"
+    spec_type = ExactSpec
+    sealable = True
+
+    def compare(self, received: Any, expected: Any, spec: ExactSpec, ctx: CompareContext) -> Verdict:
+        return compare(received, expected, spec, ctx)
+
+    def forms(self, spec: ExactSpec, value: Any, *, accepted: bool) -> list[Form]:
+        return [(self.canonical(spec, value, {}), {})]
+
+    def canonical_text(self, spec: ExactSpec, value: Any, form: dict[str, Any]) -> str:
+        return exact_text(value, spec.case_sensitive)
+
+    def sealed_facts(self, spec: ExactSpec, expected: Any) -> dict[str, Any]:
+        answer = plain(expected)
+        facts: dict[str, Any] = {"type": type(answer).__name__}
+        if isinstance(answer, list):
+            facts["length"] = len(answer)
+        return facts
+
+    def shape_problem(self, facts: dict[str, Any], received: Any) -> str:
+        got, want_type = plain(received), facts.get("type")
+        if want_type == "list" and isinstance(got, list) and "length" in facts and len(got) != facts["length"]:
+            return f"expected {facts['length']} items, received {len(got)}"
+        numbers = {"int", "float"}
+        if want_type and type(got).__name__ != want_type and not (
+                type(got).__name__ in numbers and want_type in numbers and not isinstance(got, bool)):
+            return f"expected a value of type {want_type}, received {type(got).__name__}"
+        return ""
+
+    def answer_texts(self, spec: ExactSpec, expected: Any) -> list[str]:
+        texts: list[str] = []
+        _leaves(plain(expected), texts)
+        return texts
+
+
+COMPARATOR = Exact()

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from grader.comparators.base import CompareContext, SpecBase, Verdict
+from grader.comparators.base import Comparator, CompareContext, SpecBase, Verdict
 
 
 class JudgeSpec(SpecBase):
@@ -37,3 +37,20 @@ def compare(received: Any, expected: Any, spec: JudgeSpec, ctx: CompareContext) 
     if not math.isfinite(fraction) or not 0.0 <= fraction <= 1.0:
         raise ValueError(f"judge {spec.function} returned {fraction!r}, not a fraction in [0, 1]")
     return Verdict(fraction, message, mistake)
+
+
+class Judge(Comparator[JudgeSpec]):
+    """The course's own code decides; the kit does not carry it, so it is never sealed."""
+
+    name = "judge"
+    spec_type = JudgeSpec
+    in_kit = False
+
+    def compare(self, received: Any, expected: Any, spec: JudgeSpec, ctx: CompareContext) -> Verdict:
+        return compare(received, expected, spec, ctx)
+
+    def kit_spec(self, spec: JudgeSpec) -> dict[str, Any]:
+        return {**spec.model_dump(mode="json"), "function": "", "options": {}}
+
+
+COMPARATOR = Judge()

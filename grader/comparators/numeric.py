@@ -7,11 +7,22 @@ scalar matches [x]. NaN and inf in the received value never pass.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
 import numpy as np
 
-from grader.comparators.base import CompareContext, SpecBase, Verdict, type_name
+from grader.comparators.base import (
+    CannotSeal,
+    Comparator,
+    CompareContext,
+    Form,
+    SpecBase,
+    Unmatchable,
+    Verdict,
+    dump,
+    type_name,
+)
 
 
 class NumericSpec(SpecBase):
@@ -89,3 +100,111 @@ def compare(received: Any, expected: Any, spec: NumericSpec, ctx: CompareContext
             f"largest relative error about {_rounded(float(rel_err.max()))}"
         )
     return Verdict(0.0, "\n".join(lines))
+
+
+# -- the student kit's sealed form ---------------------------------------------------------------
+
+# Cell width of the sealed form, in units of the comparator's tolerance (see numeric_cells).
+GRID = 0.5
+MAX_RTOL = 0.5
+
+
+def numeric_cells(values: Any, rtol: float, atol: float) -> tuple[list[float | None], bool]:
+    """Each entry's coordinate u in units of the comparator's tolerance, and whether u is exact.
+
+    np.allclose passes |g - w| <= atol + rtol·|w| = τ(w). The coordinate
+        u(x) = sign(x) · log(1 + |x|·rtol/atol) / rtol     (x / atol when rtol = 0,
+                                                           log|x| / rtol when atol = 0)
+    has u'(x) = 1/τ(x): the tolerance is one unit everywhere. Values are sealed as the cells
+    floor((u - offset) / GRID). Sound: equal cells mean |u(g) - u(w)| < GRID, and since
+    τ(x) <= τ(w) + rtol·|g - w| between w and g, |g - w| < GRID·τ(w) / (1 - GRID·rtol),
+    which is at most τ(w) for rtol <= 1 (MAX_RTOL = 0.5 keeps a margin): a confirmed value
+    always passes the comparator. Complete: the builder picks the offset in the widest gap
+    between the expected entries' positions in their cells, so every expected entry is at
+    least `margin` (half that gap, >= GRID / (2·entries)) from a cell edge; a value within
+    `margin` of the answer in u (a quarter of the tolerance, less for large arrays) lands in
+    the same cells and is always confirmed. Between that and the tolerance the kit may say
+    "not confirmed" where grading passes; beyond the tolerance it never confirms.
+    With atol = 0 the sign and zero-ness are kept beside u; with rtol = atol = 0 the values
+    themselves are compared (None marks "compare exactly").
+    """
+    array = np.asarray(values, dtype=float).ravel()
+    if rtol == 0 and atol == 0:
+        return [None] * array.size, True
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if atol == 0:
+            u = np.log(np.abs(array)) / rtol
+        elif rtol == 0:
+            u = array / atol
+        else:
+            u = np.sign(array) * np.log1p(np.abs(array) * (rtol / atol)) / rtol
+    return [float(x) if math.isfinite(x) else None for x in u], False
+
+
+def numeric_offset(values: Any, rtol: float, atol: float) -> tuple[float, float]:
+    """(offset, margin): the offset that keeps the expected entries farthest from cell edges."""
+    coordinates, exact = numeric_cells(values, rtol, atol)
+    positions = sorted({float(u % GRID) for u in coordinates if u is not None})
+    if exact or not positions:
+        return GRID / 2, GRID / 2
+    gaps = [(positions[(i + 1) % len(positions)] - p) % GRID or GRID for i, p in enumerate(positions)]
+    widest = max(range(len(gaps)), key=gaps.__getitem__)
+    return float((positions[widest] + gaps[widest] / 2) % GRID), gaps[widest] / 2
+
+
+def numeric_text(value: Any, rtol: float, atol: float, squeeze: bool, offset: float,
+                 shape: list[int] | None = None) -> str:
+    """The canonical text of a numeric value at one offset; raises Unmatchable."""
+    array = _as_float_array(value)
+    if array is None:
+        raise Unmatchable(f"expected a number or an array of numbers, received {type(value).__name__}")
+    compared = np.squeeze(array) if squeeze else array
+    if shape is not None and list(compared.shape) != shape:
+        raise Unmatchable(f"expected shape {tuple(shape)}, received shape {array.shape}")
+    bad = ~np.isfinite(compared)
+    if bad.any():
+        index = tuple(int(i) for i in np.argwhere(bad)[0])
+        kind = "NaN" if np.isnan(compared[index]) else "inf"
+        raise Unmatchable(f"received {kind} at index {index}; NaN and inf never pass")
+    coordinates, exact = numeric_cells(compared, rtol, atol)
+    flat = compared.ravel()
+    cells: list[Any] = []
+    for x, u in zip(flat.tolist(), coordinates, strict=True):
+        if exact:
+            cells.append(repr(x + 0.0))  # -0.0 == 0.0
+        elif u is None:  # atol = 0: only zero equals zero
+            cells.append("zero")
+        else:
+            cell = math.floor((u - offset) / GRID)
+            cells.append(cell if atol > 0 else f"{'-' if x < 0 else '+'}{cell}")
+    return dump(["numeric", list(compared.shape), cells])
+
+
+class Numeric(Comparator[NumericSpec]):
+    name = "numeric"
+    spec_type = NumericSpec
+    sealable = True
+
+    def compare(self, received: Any, expected: Any, spec: NumericSpec, ctx: CompareContext) -> Verdict:
+        return compare(received, expected, spec, ctx)
+
+    def forms(self, spec: NumericSpec, value: Any, *, accepted: bool) -> list[Form]:
+        if spec.rtol > MAX_RTOL:
+            raise CannotSeal(f"rtol {spec.rtol:g} is above {MAX_RTOL:g}")
+        try:
+            array = np.asarray(value, dtype=float)
+        except (TypeError, ValueError):
+            raise CannotSeal("the expected value is not numeric") from None
+        if not np.all(np.isfinite(array)):
+            raise CannotSeal("the expected value is not finite")
+        offset, _ = numeric_offset(array, spec.rtol, spec.atol)
+        params: dict[str, Any] = {
+            "offset": offset, "shape": list(np.squeeze(array).shape if spec.shape == "squeeze" else array.shape)}
+        return [(self.canonical(spec, value, params), params)]
+
+    def canonical_text(self, spec: NumericSpec, value: Any, form: dict[str, Any]) -> str:
+        return numeric_text(value, spec.rtol, spec.atol, spec.shape == "squeeze", float(form["offset"]),
+                            form.get("shape"))
+
+
+COMPARATOR = Numeric()

@@ -9,7 +9,18 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from grader.comparators.base import CompareContext, SpecBase, Verdict, short, type_name
+from grader.comparators.base import (
+    CannotSeal,
+    Comparator,
+    CompareContext,
+    Form,
+    SpecBase,
+    Unmatchable,
+    Verdict,
+    dump,
+    short,
+    type_name,
+)
 from grader.comparators.exact import normalize_text
 
 
@@ -37,3 +48,34 @@ def compare(received: Any, expected: Any, spec: OneOfSpec, ctx: CompareContext) 
     if ctx.reveal:
         return Verdict(0.0, f"{short(received)} is not one of the accepted answers")
     return Verdict(0.0, "not an accepted answer")
+
+
+class OneOf(Comparator[OneOfSpec]):
+    name = "one_of"
+    spec_type = OneOfSpec
+    sealable = True
+
+    def compare(self, received: Any, expected: Any, spec: OneOfSpec, ctx: CompareContext) -> Verdict:
+        return compare(received, expected, spec, ctx)
+
+    def forms(self, spec: OneOfSpec, value: Any, *, accepted: bool) -> list[Form]:
+        """One form per accepted synonym (for an expected answer); a mistake's output is one string."""
+        values = list(dict.fromkeys((list(spec.accepted) if accepted else [])
+                                    + ([value] if isinstance(value, str) else [])))
+        if not values:
+            raise CannotSeal("one_of without accepted answers")
+        return [(self.canonical(spec, item, {}), {}) for item in values]
+
+    def canonical_text(self, spec: OneOfSpec, value: Any, form: dict[str, Any]) -> str:
+        if not isinstance(value, str):
+            raise Unmatchable(f"expected a string, received {type(value).__name__}")
+        return dump(["one_of", canonical(value)])
+
+    def answer_texts(self, spec: OneOfSpec, expected: Any) -> list[str]:
+        return [canonical(t) for t in (*spec.accepted, *([expected] if isinstance(expected, str) else []))]
+
+    def kit_spec(self, spec: OneOfSpec) -> dict[str, Any]:
+        return {**spec.model_dump(mode="json"), "accepted": []}  # the accepted answers are sealed, never listed
+
+
+COMPARATOR = OneOf()

@@ -29,11 +29,9 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import posixpath
 import re
 import sys
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from importlib import metadata, resources
@@ -41,7 +39,8 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import GraderError
-from grader.gradescope.supervisor import MemoryBudget, TimeBudget, memory_budget
+from grader.files import write_atomically
+from grader.gradescope.budgets import MemoryBudget, TimeBudget, memory_budget
 
 VENV = "/opt/numgrader/venv"  # outside /autograder: the sandbox may hide that tree from the child
 SYSTEM_DEPS = "scripts/install-system-deps.sh"
@@ -266,16 +265,7 @@ def build(rubric_path: Path, *, timeout: float, memory_mb: int, project: Path | 
 
 def write_zip(result: Build, out: Path) -> None:
     """Write, then rename: an interrupted build never leaves half a zip to upload."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as stream:
-            stream.write(zip_bytes(result.members))
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, out)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomically(out, zip_bytes(result.members), mode=0o644)
 
 
 def main(args: argparse.Namespace) -> int:

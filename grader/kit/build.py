@@ -13,7 +13,7 @@ Only visible checks are written, each in one of three ways:
 - "values": inputs, expected output and the known mistakes' outputs, judged in the kit by
   the same comparator and the same code as grading (grading.judge);
 - "sealed": a fixed-answer check (see `is_fixed`): its inputs, and seals of the accepted
-  answers and of the mistakes' outputs instead of the values (see grader.kit.seal);
+  answers and of the mistakes' outputs instead of the values (see grader/kit/seal.py);
 - "on_submit": a check judged by a judge function of the reference module (the kit carries
   no reference code), or one whose comparator options cannot be sealed soundly: the kit
   runs the call, reports an error or a time-out, and leaves the verdict to grading.
@@ -33,10 +33,11 @@ from typing import Any
 
 import numpy as np
 
+from grader import comparators
 from grader.assignment import Assignment, Case, load_assignment
 from grader.boundary import wire
-from grader.comparators.exact import normalize_text, plain
-from grader.comparators.one_of import canonical as one_of_canonical
+from grader.comparators.base import CannotSeal
+from grader.comparators.exact import normalize_text
 from grader.errors import GraderError
 from grader.kit import seal as kit
 from grader.paths import resolve_rubric
@@ -91,51 +92,6 @@ def _round_trip(value: Any) -> Any:
 # -- sealing one case ------------------------------------------------------------------------
 
 
-class CannotSeal(Exception):
-    """This case's answer cannot be sealed soundly: it is left to grading."""
-
-
-def _forms(spec: Any, value: Any, *, accepted: bool) -> list[tuple[str, dict[str, Any]]]:
-    """(canonical text, form parameters) of every form of `value` that the comparator accepts.
-
-    For one_of, `accepted` adds the rubric's synonyms (an expected answer); a mistake's
-    output is one string. For edge_f1 with alternatives, each accepted graph is a form.
-    """
-    name = spec.name
-    values: list[Any] = [value]
-    params: dict[str, Any] = {}
-    if name == "one_of":
-        values = list(dict.fromkeys((list(spec.accepted) if accepted else [])
-                                    + ([value] if isinstance(value, str) else [])))
-        if not values:
-            raise CannotSeal("one_of without accepted answers")
-    elif name == "edge_f1" and spec.alternatives:
-        values = list(value)
-    elif name == "big_o" and isinstance(value, dict):
-        params["keys"] = sorted(value)
-    elif name == "numeric":
-        if spec.rtol > kit.MAX_RTOL:
-            raise CannotSeal(f"rtol {spec.rtol:g} is above {kit.MAX_RTOL:g}")
-        try:
-            array = np.asarray(value, dtype=float)
-        except (TypeError, ValueError):
-            raise CannotSeal("the expected value is not numeric") from None
-        if not np.all(np.isfinite(array)):
-            raise CannotSeal("the expected value is not finite")
-        offset, _ = kit.numeric_offset(array, spec.rtol, spec.atol)
-        params["offset"] = offset
-        params["shape"] = list(np.squeeze(array).shape if spec.shape == "squeeze" else array.shape)
-    elif name not in ("exact", "big_o", "edge_f1"):
-        raise CannotSeal(f"comparator {name} is not sealed")
-    forms = []
-    for item in values:
-        try:
-            forms.append((kit.canonical_text(spec, item, params), params))
-        except kit.Unmatchable as error:
-            raise CannotSeal(f"the expected value has no canonical form ({error})") from None
-    return forms
-
-
 def _sealed_form(text: str, params: dict[str, Any], salt: bytes, note: tuple[str, dict[str, Any]] | None
                  ) -> dict[str, Any]:
     tag, key = kit.seal(text, salt)
@@ -144,33 +100,6 @@ def _sealed_form(text: str, params: dict[str, Any], salt: bytes, note: tuple[str
         label, content = note
         form["note"] = kit.lock(key, label, json.dumps(content, ensure_ascii=False))
     return form
-
-
-def _answer_texts(spec: Any, expected: Any) -> list[str]:
-    """Texts that would give away the answer if a hint contained them."""
-    texts: list[str] = []
-    if spec.name == "one_of":
-        texts += [one_of_canonical(t) for t in (*spec.accepted, *([expected] if isinstance(expected, str) else []))]
-    elif spec.name == "big_o":
-        texts += [str(v) for v in (expected.values() if isinstance(expected, dict) else [expected])]
-    elif spec.name == "exact":
-        def leaves(value: Any) -> None:
-            if isinstance(value, bool):
-                return
-            if isinstance(value, int | float) and float(value).is_integer() and abs(value) >= 100:
-                number = int(value)
-                texts.extend([str(number), f"{number:,}", f"{number:_}", f"{number:,}".replace(",", " ")])
-            elif isinstance(value, str) and len(value.strip()) >= 2:
-                texts.append(value)
-            elif isinstance(value, list):
-                for item in value:
-                    leaves(item)
-            elif isinstance(value, dict):
-                for item in value.values():
-                    leaves(item)
-
-        leaves(plain(expected))
-    return [t for t in texts if t.strip()]
 
 
 def hint_reveals(hint: str, texts: list[str]) -> bool:
@@ -189,20 +118,17 @@ def hint_reveals(hint: str, texts: list[str]) -> bool:
 
 def _seal_case(case: Case, expected: Any, mistakes: list[tuple[Any, Any]]) -> dict[str, Any]:
     spec = case.check.compare
+    comparator = comparators.of(spec)
     salt = secrets.token_bytes(16)
     sealed: dict[str, Any] = {"salt": salt.hex(), "iterations": kit.ITERATIONS}
     sealed["accept"] = [_sealed_form(text, params, salt, None)
-                        for text, params in _forms(spec, expected, accepted=True)]
-    answer = plain(expected)
-    if spec.name == "exact":
-        sealed["type"] = type(answer).__name__
-        if isinstance(answer, list):
-            sealed["length"] = len(answer)
+                        for text, params in comparator.forms(spec, expected, accepted=True)]
+    sealed.update(comparator.sealed_facts(spec, expected))
     sealed["mistakes"] = []
     for index, (mistake, output) in enumerate(mistakes):
         note = {"name": mistake.name, "message": mistake.message, "credit": mistake.credit}
         try:
-            forms = _forms(spec, output, accepted=False)
+            forms = comparator.forms(spec, output, accepted=False)
         except CannotSeal:  # recognized at grading only
             sealed["mistakes"].append([])
             continue
@@ -218,11 +144,7 @@ def _seal_case(case: Case, expected: Any, mistakes: list[tuple[Any, Any]]) -> di
 
 def _check_fields(case: Case, *, with_mistakes: bool, feedback: str) -> dict[str, Any]:
     check = case.check
-    spec = check.compare.model_dump(mode="json")
-    if check.compare.name == "one_of":
-        spec["accepted"] = []  # the accepted answers are sealed, never listed
-    if check.compare.name == "judge":
-        spec["function"], spec["options"] = "", {}
+    spec = comparators.of(check.compare).kit_spec(check.compare)
     fields: dict[str, Any] = {
         "name": check.name, "function": check.function, "compare": spec, "points": check.points,
         "partial": check.partial, "visibility": "visible", "feedback": feedback,
@@ -275,7 +197,7 @@ def build_kit(assignment_name: str, out: Path) -> list[str]:
         entry: dict[str, Any] = {"key": case.key, "question": case.question.id, "name": case.name,
                                  "points": case.points}
         mode, why, sealed = "values", "", None
-        if spec.name == "judge":
+        if not comparators.of(spec).in_kit:
             mode, why = "on_submit", "judged by the course's own code, which the kit does not carry"
         elif is_fixed(assignment, case):
             try:
@@ -285,7 +207,8 @@ def build_kit(assignment_name: str, out: Path) -> list[str]:
                 mode, why = "on_submit", "its answer is not in the kit"
                 notes.append(f"{case.key}: fixed answer left to grading: {error}")
         feedback = case.check.feedback.strip()
-        if mode != "values" and feedback and hint_reveals(feedback, _answer_texts(spec, expected)):
+        answer_texts = [t for t in comparators.of(spec).answer_texts(spec, expected) if t.strip()]
+        if mode != "values" and feedback and hint_reveals(feedback, answer_texts):
             notes.append(f"{case.key}: its hint contains the answer; the kit leaves the hint out "
                          "(students see it after submitting)")
             feedback, entry["hint_withheld"] = "", True

@@ -11,7 +11,6 @@ Only visible checks are in a kit, so nothing of a hidden check can be shown.
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 import time
 from dataclasses import dataclass, field
@@ -20,18 +19,18 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
+from grader import comparators
 from grader.assignment import Case
 from grader.boundary import wire
 from grader.boundary.outcome import Outcome
-from grader.boundary.session import ChildSession
 from grader.comparators import Verdict
-from grader.comparators.exact import plain
+from grader.comparators.base import Unmatchable
 from grader.errors import GraderError
-from grader.grading import CheckResult, feedback, judge, outcomes
+from grader.grading import execute
+from grader.judging import CheckResult, feedback, judge
 from grader.kit import seal as kit
-from grader.notebook import prepared
 from grader.rubric import Check, Limits, Question, Submission
-from grader.submission import locate
+from grader.table import columns
 
 Mode = Literal["values", "sealed", "on_submit"]
 Status = Literal["pass", "fail", "submit"]
@@ -112,18 +111,6 @@ def _kit_of(folder: Path, manifest: dict[str, Any], values: dict[str, Any]) -> K
 # -- judging -------------------------------------------------------------------------------
 
 
-def _exact_shape_message(sealed: dict[str, Any], received: Any) -> str:
-    """What exact.compare would say about a value of the wrong type or length."""
-    got, want_type = plain(received), sealed.get("type")
-    if want_type == "list" and isinstance(got, list) and "length" in sealed and len(got) != sealed["length"]:
-        return f"expected {sealed['length']} items, received {len(got)}"
-    numbers = {"int", "float"}
-    if want_type and type(got).__name__ != want_type and not (
-            type(got).__name__ in numbers and want_type in numbers and not isinstance(got, bool)):
-        return f"expected a value of type {want_type}, received {type(got).__name__}"
-    return ""
-
-
 def judge_sealed(item: KitCheck, outcome: Outcome) -> CheckResult:
     """Confirm (or not) a fixed answer from its seals; recognize sealed mistakes."""
     case = item.case
@@ -131,29 +118,30 @@ def judge_sealed(item: KitCheck, outcome: Outcome) -> CheckResult:
         return CheckResult(case, 0.0, Verdict(0.0, outcome.message), outcome)
     sealed = item.sealed or {}
     spec = case.check.compare
+    comparator = comparators.of(spec)
     received = outcome.value
     salt, iterations = bytes.fromhex(sealed["salt"]), int(sealed["iterations"])
     seals: dict[str, tuple[str, bytes]] = {}
 
     def matches(form: dict[str, Any]) -> tuple[bool, bytes]:
-        text = kit.canonical_text(spec, received, form)
+        text = comparator.canonical_text(spec, received, form)
         if text not in seals:
             seals[text] = kit.seal(text, salt, iterations)
         tag, key = seals[text]
         return kit.same_tag(tag, form["tag"]), key
 
-    problem = _exact_shape_message(sealed, received) if spec.name == "exact" else ""
+    problem = comparator.shape_problem(sealed, received)
     for form in sealed.get("accept", []):
         try:
             if matches(form)[0]:
                 return CheckResult(case, case.points, Verdict(1.0), outcome)
-        except kit.Unmatchable as error:
+        except Unmatchable as error:
             problem = problem or str(error)
     for index, forms in enumerate(sealed.get("mistakes", [])):
         for number, form in enumerate(forms):
             try:
                 hit, key = matches(form)
-            except kit.Unmatchable:
+            except Unmatchable:
                 continue
             if hit:
                 note = json.loads(kit.unlock(key, f"mistake {index} form {number}", form["note"]))
@@ -233,37 +221,24 @@ def selected(checks: tuple[KitCheck, ...], question: str | None) -> list[KitChec
 
 
 def check_submission(the_kit: Kit, submission: Path, question: str | None = None) -> CheckReport:
-    """Run the kit's visible checks (of one question, or all) on a submission."""
+    """Run the kit's visible checks (of one question, or all) on a submission: grading's own
+    driver (grading.execute), each outcome judged from the kit (judge_item)."""
     items = selected(the_kit.checks, question)
-    path = locate(submission, the_kit.submission.filename)
-    report = CheckReport(the_kit, path)
-    limits = the_kit.limits
+    by_key = {item.case.key: item for item in items}
+    lines: dict[str, Line] = {}
     started = time.perf_counter()
-    deadline = started + limits.submission_seconds
-    with prepared(path, the_kit.submission.filename) as program:
-        report.notes += program.notes
-        if program.error is not None:
-            report.import_error = program.error
-            failed = Outcome("import_failed", message=program.error)
-            report.lines = [judge_item(item, failed) for item in items]
-            return report
-        with ChildSession(program.path, the_kit.submission.module_name, limits) as session:
-            first = program.outcome(session.start())
-            if not first.ok:
-                report.import_error = first.message
-            cases = [item.case for item in items]
-            for item, outcome in zip(items, outcomes(session, cases, limits, deadline, program.outcome), strict=True):
-                report.lines.append(judge_item(item, outcome))
-            report.student_output = session.output.text()
-    report.seconds = time.perf_counter() - started
+
+    def each(case: Case, outcome: Outcome) -> None:
+        lines[case.key] = judge_item(by_key[case.key], outcome)
+
+    ran = execute(submission, the_kit.submission, the_kit.limits, [item.case for item in items], each,
+                  shown="visible")
+    report = CheckReport(the_kit, ran.path, [lines[item.case.key] for item in items], ran.import_error,
+                         ran.notes, ran.student_output, time.perf_counter() - started)
     return report
 
 
 # -- output --------------------------------------------------------------------------------
-
-
-def _clip(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
 
 
 def summary(report: CheckReport) -> list[str]:
@@ -278,7 +253,6 @@ def summary(report: CheckReport) -> list[str]:
 
 
 def render(report: CheckReport, width: int | None = None) -> str:
-    width = width or shutil.get_terminal_size((120, 24)).columns
     the_kit = report.kit
     out = [f"{the_kit.assignment}: {the_kit.title}".rstrip(": "),
            f"Checking {report.submission.name} against the visible checks of the student kit.", ""]
@@ -288,15 +262,7 @@ def render(report: CheckReport, width: int | None = None) -> str:
     mark = {"pass": "pass", "fail": "FAIL", "submit": "later"}
     rows = [(line.item.case.question.id, line.item.case.function, line.item.case.name, mark[line.status], line.hint)
             for line in report.lines]
-    headers = ("Q", "function", "check", "result", "hint")
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
-    widths[1], widths[2] = min(widths[1], 24), min(widths[2], 40)
-    widths[4] = max(20, width - sum(widths[:4]) - 2 * 4)
-    out.append("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
-    out.append("  ".join("-" * w for w in widths))
-    for row in rows:
-        out.append("  ".join(_clip(c, w).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
-    out.append("  ".join("-" * w for w in widths))
+    out += columns(("Q", "function", "check", "result", "hint"), rows, width, caps={1: 24, 2: 40})
     out += summary(report)
     failed = [line for line in report.lines if line.status == "fail"]
     if failed and not report.import_error:

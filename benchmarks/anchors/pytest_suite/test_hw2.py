@@ -12,7 +12,7 @@ import sys
 import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-import hw2_checks  # noqa: E402
+import hw2_checks
 
 CASES = hw2_checks.load_cases()
 

@@ -12,10 +12,10 @@ import unittest
 from gradescope_utils.autograder_utils.decorators import number, partial_credit, visibility, weight
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-import hw2_checks  # noqa: E402
+import hw2_checks
 
 sys.path.insert(0, os.environ["HW2_SUBMISSION_DIR"])
-import hw2  # noqa: E402  (the student's module, imported in this process as on Gradescope)
+import hw2
 
 
 class TestHW2(unittest.TestCase):

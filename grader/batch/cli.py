@@ -1,0 +1,47 @@
+"""The `grader batch` command (run.py does the work)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from grader.batch.run import POOLS, default_jobs, run_batch
+
+
+def _command(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    outcome = run_batch(Path(args.source), args.assignment, out, jobs=args.jobs, force=args.force,
+                        scheduler=args.scheduler, pool=args.pool)
+    if outcome.ignored:
+        shown = ", ".join(outcome.ignored[:10]) + (" ..." if len(outcome.ignored) > 10 else "")
+        print(f"grader: ignored (not submissions): {shown}", file=sys.stderr)
+    counts = ", ".join(f"{outcome.counts.get(s, 0)} {s}" for s in ("graded", "error", "timeout"))
+    done = sum(outcome.counts.values())
+    print(f"{args.assignment}: {done} of {outcome.total} submissions have results ({counts}); "
+          f"{outcome.graded_now} graded now, {outcome.skipped} already graded")
+    print(f"wrote {out / 'grades.csv'}, {out / 'report.html'} and {out / 'results'}/")
+    if outcome.interrupted:
+        print("grader: interrupted; grades.csv and report.html cover the results written so far. "
+              "Run the same command again to grade the rest.", file=sys.stderr)
+        return 130
+    return 0
+
+
+def register(subparsers: Any) -> None:
+    batch = subparsers.add_parser(
+        "batch", help="grade every submission in a folder, zip or Gradescope export",
+        description="Grade a class in parallel: results JSON per submission, grades.csv and report.html in OUTDIR. "
+                    "A rerun grades only what changed.")
+    batch.add_argument("source", help="folder with one file or folder per student, a zip of one, "
+                                      "or a Gradescope 'Export Submissions' zip")
+    batch.add_argument("--assignment", required=True, help="assignment name (rubrics/NAME.yaml) or rubric path")
+    batch.add_argument("--out", required=True, help="output folder (created; reused by a rerun)")
+    batch.add_argument("--jobs", type=int, default=None,
+                       help=f"submissions graded at once (default: the CPUs available, here {default_jobs()})")
+    batch.add_argument("--force", action="store_true", help="regrade submissions that already have a result")
+    batch.add_argument("--scheduler", metavar="ADDRESS", help="run on a Dask cluster, e.g. tcp://host:8786")
+    batch.add_argument("--pool", choices=POOLS, default="process",
+                       help="local parallelism: worker processes (default) or threads")
+    batch.set_defaults(run=_command)
