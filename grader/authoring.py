@@ -10,12 +10,12 @@ A reference module holds, besides its solutions (the student's names and signatu
   returning what a typical wrong answer returns, so that a received value equal to it is named.
 
 All of it runs in the grader's own process, never in the child: judges may read the expected
-value and the inputs, which the student never sees.
+value and the inputs, which the student never sees. A type checker holds a reference to these
+(`_checked: Judge = judge_name`); the grader itself calls them with the rubric's options.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -27,9 +27,10 @@ JudgeAnswer = float | tuple[float, str] | tuple[float, str, str | None]
 
 
 class Generator(Protocol):
-    def __call__(self, rng: np.random.Generator, **kwargs: Any) -> dict[str, Any]:
+    def __call__(self, rng: np.random.Generator, /) -> dict[str, Any]:
         """The arguments of one call, in the student function's parameter order (they are
-        passed positionally), from the seeded `rng` and the check's `inputs.kwargs`.
+        passed positionally), from the seeded `rng`; the check's `inputs.kwargs` come as keyword
+        arguments, so each has a parameter with a default (`n: int = 5`).
 
         Values are numbers, strings, lists, dicts and numpy arrays (what crosses to the child:
         grader/boundary/wire.py). The same seed must give the same arguments: grades are
@@ -41,10 +42,11 @@ class Generator(Protocol):
 
 
 class Judge(Protocol):
-    def __call__(self, received: Any, expected: Any, args: Mapping[str, Any], **options: Any) -> JudgeAnswer:
+    def __call__(self, received: Any, expected: Any, args: dict[str, Any], /) -> JudgeAnswer:
         """Judge a received value that no comparator fits: `expected` is the reference's output
         (None with `compare.expected: false`, which skips computing it), `args` the call's
-        arguments by name, `options` the check's `compare.options`.
+        arguments by name (a copy); the check's `compare.options` come as keyword arguments, so
+        each has a parameter with a default (`rtol: float = 1e-6`).
 
         `received` is whatever the student's function returned (plain data, but of any shape or
         type): a judge never raises on it (a judge that raises scores 0 and is reported to

@@ -30,33 +30,6 @@ __all__ = ["CheckResult", "Execution", "Report", "execute", "execution_order", "
            "planned_calls"]
 
 
-@dataclass
-class Report:
-    """Everything about one graded submission, before it becomes results.json."""
-
-    assignment: Assignment
-    submission: Path
-    checks: list[CheckResult] = field(default_factory=list)
-    import_error: str | None = None
-    student_output: str = ""
-    student_output_shown: str = ""  # what stdout_visibility's readers may see of it (no hidden call's prints)
-    seconds: float = 0.0
-    notes: list[str] = field(default_factory=list)  # e.g. what was dropped from a notebook
-    sandbox: SandboxReport | None = None  # the protections the child reported
-    sandbox_summary: str = ""
-    sandbox_weak: bool = False  # a protection did not hold (or the sandbox was off)
-    import_cause: str | None = None  # what ended a failed import: "timeout", "memory", ... (Outcome.cause)
-    output_cut: int = 0  # bytes of the submission's output not kept
-
-    @property
-    def score(self) -> float:
-        return sum(c.score for c in self.checks)
-
-    @property
-    def max_score(self) -> float:
-        return sum(c.case.points for c in self.checks)
-
-
 # Visible checks run first: a submission that remembers a hidden input can then never
 # show it in a visible check's message (one child serves all of a submission's checks).
 _RUN_ORDER = {"visible": 0, "after_published": 1, "after_due_date": 2, "hidden": 3}
@@ -77,29 +50,47 @@ def planned_calls(cases: Sequence[Case], limits: Limits) -> list[Call]:
 class Execution:
     """What running one submission's calls left, besides each call's outcome."""
 
-    path: Path  # the file that ran (found in the submission's folder)
+    submission: Path  # the file that ran (found in what was handed in)
     notes: list[str] = field(default_factory=list)  # e.g. what was dropped from a notebook
     import_error: str | None = None
     import_cause: str | None = None  # what ended a failed import: "timeout", "memory", ... (Outcome.cause)
     student_output: str = ""
     student_output_shown: str = ""  # what `shown` may see of it: nothing a later group's call printed
     output_cut: int = 0  # bytes of the submission's output not kept
-    sandbox: SandboxReport | None = None
+    sandbox: SandboxReport | None = None  # the protections the child reported
     sandbox_summary: str = ""
-    sandbox_weak: bool = False
+    sandbox_weak: bool = False  # a protection did not hold (or the sandbox was off)
+
+
+@dataclass
+class Report(Execution):
+    """Everything about one graded submission, before it becomes results.json: what running it
+    left, and each check's judgement."""
+
+    assignment: Assignment = field(kw_only=True)
+    checks: list[CheckResult] = field(default_factory=list, kw_only=True)
+    seconds: float = field(default=0.0, kw_only=True)
+
+    @property
+    def score(self) -> float:
+        return sum(c.score for c in self.checks)
+
+    @property
+    def max_score(self) -> float:
+        return sum(c.case.points for c in self.checks)
 
 
 def execute(submission: Path, spec: Submission, limits: Limits, cases: Sequence[Case],
             each: Callable[[Case, Outcome], None], *, shown: Visibility = "hidden",
-            early: Prefetch | None = None) -> Execution:
+            early: Prefetch | None = None, into: Execution | None = None) -> Execution:
     """Run `cases` on the submission, in execution order, and hand each case's outcome to `each`
     as it comes (a visibility group at a time). One child serves them all, restarted only after
     a call kills it. A notebook is converted to a module first (grader.notebook); messages that
     name a line of that module are mapped back to the notebook's cell and line. `early`: the
     same calls already started from a saved plan (prefetch.py), used only when they are exactly
-    the calls prepared here."""
-    path = locate(submission, spec.filename)
-    ran = Execution(path)
+    the calls prepared here. `into`: the record to fill in (a Report), else a new one."""
+    ran = into if into is not None else Execution(locate(submission, spec.filename))
+    path = ran.submission
     ordered = execution_order(cases)
     with prepared(path, spec.filename) as program:
         ran.notes += program.notes
@@ -149,20 +140,15 @@ def grade(assignment: Assignment, submission: Path, on_check: Callable[[Report],
     started = time.perf_counter()
     judges = assignment.judges()
     clock = JudgingClock(rubric.limits.judge_seconds, rubric.limits.submission_seconds)
-    checks: list[CheckResult] = []
-    report: Report | None = None
+    report = Report(locate(submission, rubric.submission.filename), assignment=assignment)
 
     def each(case: Case, outcome: Outcome) -> None:
-        checks.append(clock.judge(case, outcome, judges))
-        if on_check is not None and report is not None:
+        report.checks.append(clock.judge(case, outcome, judges))
+        if on_check is not None:
             on_check(report)
 
-    report = Report(assignment, locate(submission, rubric.submission.filename), checks=checks)
-    ran = execute(submission, rubric.submission, rubric.limits, assignment.cases, each,
-                  shown=rubric.stdout_visibility, early=early)
-    for name in ("notes", "import_error", "import_cause", "student_output", "student_output_shown", "output_cut",
-                 "sandbox", "sandbox_summary", "sandbox_weak"):
-        setattr(report, name, getattr(ran, name))
+    execute(submission, rubric.submission, rubric.limits, assignment.cases, each,
+            shown=rubric.stdout_visibility, early=early, into=report)
     position = {case.key: i for i, case in enumerate(assignment.cases)}
     report.checks.sort(key=lambda result: position[result.case.key])  # back to the rubric's order
     report.seconds = time.perf_counter() - started

@@ -10,13 +10,13 @@ schema/gradescope_results.schema.json; the tests validate every file we write ag
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from grader.judging import call_text, feedback
+from grader.paths import PACKAGE_DIR
 from grader.rubric import Visibility, check_key
 from grader.text import cap, clean, clean_tree, map_strings
 
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from grader.grading import Report
 
 Status = Literal["passed", "failed"]
-SCHEMA_PATH = Path(__file__).parent / "schema" / "gradescope_results.schema.json"
+SCHEMA_PATH = PACKAGE_DIR / "schema" / "gradescope_results.schema.json"
 
 
 class TestResult(BaseModel):

@@ -3,7 +3,7 @@
 # Safe to run repeatedly: quiet, installs only what is missing, runs `apt-get update` only when it must,
 # and does nothing without root or apt (then the sandbox degrades and says so; see docs/threat-model.md).
 #
-# Today the list is empty on purpose: the sandbox (grader/sandbox/policy.py, grader/boundary/child.py) talks to the kernel
+# Today the list is empty on purpose: the sandbox (grader/sandbox/, applied in the child) talks to the kernel
 # directly through ctypes (namespaces, mount, pivot_root, seccomp as raw BPF, Landlock), so it needs
 # nothing beyond the C library every Python already has. Add a Debian package name here if that changes.
 set -euo pipefail

@@ -6,9 +6,8 @@
 Every model reachable from `grader.rubric.Rubric` is documented: the rubric's own models
 (grader/rubric.py) and the comparators' option models (grader/comparators/). For each field:
 its YAML key, type, default and description. A description is the field's
-`Field(description=...)`; comparator options that have none are described by
-COMPARATOR_OPTIONS below. tests/test_rubric_docs.py checks that the committed page is what
-this script writes and that no field goes undescribed.
+`Field(description=...)`, in the comparator's module for its options. tests/test_rubric_docs.py
+checks that the committed page is what this script writes and that no field goes undescribed.
 """
 
 from __future__ import annotations
@@ -41,8 +40,8 @@ reference module and the example submissions: [authoring.md](authoring.md).
 
 This page is generated from the rubric's models (`grader/rubric.py`, `grader/comparators/`)
 by `python scripts/rubric_docs.py`; do not edit it by hand. To change a text, change the
-field's `Field(description=...)` (or, for a comparator option without one, the script's
-`COMPARATOR_OPTIONS`) and run the script again; `make test` fails while this page is stale.
+field's `Field(description=...)` (a comparator's options: in its module) and run the script
+again; `make test` fails while this page is stale.
 
 Reading the tables: a key marked *required* must be given; an unknown key is an error.
 Write exponents with a decimal point (`1.0e-7`): YAML reads `1e-7` as text. A rubric error
@@ -54,38 +53,6 @@ with code 2.
 MODEL_INTROS: dict[str, str] = {
     "Rubric": "The whole file: one mapping with these keys.",
 }
-
-# Descriptions of comparator options that carry no `Field(description=...)` in their module,
-# by comparator name and option. A description written in the model wins over these.
-COMPARATOR_OPTIONS: dict[str, dict[str, str]] = {
-    "numeric": {
-        "rtol": "relative tolerance, as in `numpy.allclose`",
-        "atol": "absolute tolerance, as in `numpy.allclose`",
-        "shape": "`squeeze`: axes of length 1 are removed from both sides before shapes are compared; "
-                 "`exact`: shapes must be equal as they are",
-    },
-    "exact": {
-        "case_sensitive": "compare strings with their case (white space is folded either way)",
-    },
-    "one_of": {
-        "accepted": "the accepted answers, besides the reference's own when it returns a string",
-    },
-    "big_o": {
-        "variable": "the variable the growth order is in, e.g. `t`; other single letters are constants",
-    },
-    "edge_f1": {
-        "alternatives": "the reference returns a list of accepted graphs, and the received one is scored "
-                        "against the closest",
-    },
-    "judge": {
-        "function": "the judge: a function of the reference module, called as "
-                    "`function(received, expected, args, **options)`",
-        "options": "keyword arguments passed to the judge",
-        "expected": "whether the judge reads the reference's output; with `false` the judge gets null and "
-                    "grading need not compute that output (for a slow reference, e.g. an iterative optimizer)",
-    },
-}
-
 
 @dataclass(frozen=True)
 class Documented:
@@ -145,14 +112,12 @@ def description_of(item: Documented, key: str) -> str:
     field = item.model.model_fields[key]
     if field.description:
         return field.description.strip()
-    if item.comparator is not None:
-        if key == "name":
-            others = [k for k, f in item.model.model_fields.items() if k != "name" and f.is_required()]
-            if others:
-                return "selects this comparator"
-            return (f"selects this comparator; `compare: {item.comparator}` is short for "
-                    f"`{{name: {item.comparator}}}`, every option at its default")
-        return COMPARATOR_OPTIONS.get(item.comparator, {}).get(key, "")
+    if item.comparator is not None and key == "name":
+        others = [k for k, f in item.model.model_fields.items() if k != "name" and f.is_required()]
+        if others:
+            return "selects this comparator"
+        return (f"selects this comparator; `compare: {item.comparator}` is short for "
+                f"`{{name: {item.comparator}}}`, every option at its default")
     return ""
 
 
@@ -160,13 +125,6 @@ def missing_descriptions() -> list[str]:
     """`Model.field` for every documented field without a description."""
     return [f"{item.model.__name__}.{key}" for item in documented_models()
             for key in item.model.model_fields if not description_of(item, key)]
-
-
-def stale_comparator_options() -> list[str]:
-    """Entries of COMPARATOR_OPTIONS that name no comparator option."""
-    options = {item.comparator: set(item.model.model_fields) for item in documented_models() if item.comparator}
-    return [f"{name}.{key}" for name, keys in COMPARATOR_OPTIONS.items() for key in keys
-            if key not in options.get(name, set())]
 
 
 # -- rendering -----------------------------------------------------------------------------------

@@ -21,9 +21,9 @@ import sys
 import time
 import traceback
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from grader.boundary.protocol import Answer, CallAnswer, CallRequest, ImportAnswer, ImportFailure
+from grader.boundary.protocol import Answer, CallAnswer, CallRequest, ChildConfig, ImportAnswer, ImportFailure
 from grader.sandbox import jail  # standard library only, like this module
 from grader.sandbox.plan import Plan
 
@@ -171,7 +171,7 @@ def _isolate_output() -> None:
     sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115
 
 
-def main(config: dict[str, Any] | None = None) -> None:
+def main(config: ChildConfig | None = None) -> None:
     """Run the child: `config` from runner.py (as argv[1] when spawned, directly when forked
     by the zygote, zygote.py)."""
     if config is None:

@@ -14,10 +14,11 @@ import logging
 import subprocess
 import sys
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Protocol
 
 from grader.boundary import zygote
 from grader.boundary.processes import ChildProcess, SpawnedProcess
+from grader.boundary.protocol import ChildConfig
 from grader.paths import PROJECT_ROOT
 
 log = logging.getLogger("grader.boundary")
@@ -29,7 +30,7 @@ BOOT = (
 
 
 class Launcher(Protocol):
-    def launch(self, config: dict[str, Any], env: dict[str, str], cwd: str,
+    def launch(self, config: ChildConfig, env: dict[str, str], cwd: str,
                status_fd: int | None) -> ChildProcess | None:
         """The child running `grader.boundary.child.main(config)` in `cwd` with `env` and the
         private status pipe `status_fd` (if any); None when this start method is unavailable."""
@@ -38,7 +39,7 @@ class Launcher(Protocol):
 class Spawn:
     """A fresh interpreter: `python -I -c BOOT ROOT CONFIG`, in a session of its own."""
 
-    def launch(self, config: dict[str, Any], env: dict[str, str], cwd: str,
+    def launch(self, config: ChildConfig, env: dict[str, str], cwd: str,
                status_fd: int | None) -> ChildProcess | None:
         return SpawnedProcess(
             [sys.executable, "-I", "-c", BOOT, str(PROJECT_ROOT), json.dumps(config)],
@@ -54,14 +55,14 @@ class ZygoteFork:
     def __init__(self, warm: zygote.Zygote | None = None) -> None:
         self.warm = warm
 
-    def launch(self, config: dict[str, Any], env: dict[str, str], cwd: str,
+    def launch(self, config: ChildConfig, env: dict[str, str], cwd: str,
                status_fd: int | None) -> ChildProcess | None:
         warm = self.warm or zygote.shared()
         if warm is None:
             return None
-        forked = dict(config)
+        forked = config.copy()
         if status_fd is not None:  # the zygote is the child's parent, and the status fd is its fd 3
-            forked.update(status_fd=3, parent=warm.pid)
+            forked["status_fd"], forked["parent"] = 3, warm.pid
         try:
             return warm.fork(forked, env, cwd, status_fd)
         except zygote.ZygoteError as error:
@@ -69,7 +70,7 @@ class ZygoteFork:
             return None
 
 
-def start(config: dict[str, Any], env: dict[str, str], cwd: str, status_fd: int | None,
+def start(config: ChildConfig, env: dict[str, str], cwd: str, status_fd: int | None,
           launchers: Sequence[Launcher]) -> ChildProcess:
     """The child, from the first launcher that can start it (the last should be Spawn)."""
     for launcher in launchers:

@@ -22,6 +22,17 @@ FRAME_HEADER = struct.Struct(">Q")
 JSON_HEADER = struct.Struct(">I")
 
 
+class ChildConfig(TypedDict, total=False):
+    """What a child starts with (argv[1] as JSON when spawned; the zygote's fork request)."""
+
+    submission: str  # the file to import, inside the child's working folder
+    module: str  # the name to import it as
+    message_limit: int  # the largest answer, in bytes
+    status_fd: int  # the private status pipe (with a sandbox)
+    parent: int  # the pid the sandbox's first process must have as its parent
+    sandbox: dict[str, Any]  # the plan (grader/sandbox/plan.py: Plan.to_json)
+
+
 class CallRequest(TypedDict):
     op: Literal["call"]
     function: str

@@ -33,6 +33,7 @@ from grader.boundary.channel import Answer, Closed, Event, NotRun, OutputCapture
 from grader.boundary.environment import child_environment, signal_name
 from grader.boundary.outcome import RESTART_AFTER, Call, Outcome, Status, pack_call, unreadable
 from grader.boundary.processes import ChildProcess
+from grader.boundary.protocol import ChildConfig
 from grader.boundary.source import read_submission
 from grader.boundary.status import StatusPipe
 from grader.sandbox import report as sandbox_report
@@ -100,8 +101,8 @@ class ChildSession:
             return self._import_failure
         assert self._sandbox is not None
         self._fresh_workdir()
-        config: dict[str, Any] = {"submission": str(self._submission), "module": self.module,
-                                  "message_limit": self.message_limit}
+        config: ChildConfig = {"submission": str(self._submission), "module": self.module,
+                               "message_limit": self.message_limit}
         env = child_environment()
         env["HOME"] = env["TMPDIR"] = str(self._workdir)
         status_write = None
@@ -110,7 +111,7 @@ class ChildSession:
             status_write = self._status.write_fd
             plan = self._sandbox.plan(self._workdir, self._submission, self._source, self._private / "root",
                                       self._hide)
-            config.update(status_fd=status_write, parent=os.getpid(), sandbox=plan.to_json())
+            config["status_fd"], config["parent"], config["sandbox"] = status_write, os.getpid(), plan.to_json()
         try:
             self._process = launch.start(config, env, str(self._workdir), status_write, self._launchers)
         finally:

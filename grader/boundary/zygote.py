@@ -44,6 +44,7 @@ from typing import Any, NoReturn
 
 from grader.boundary.environment import child_environment
 from grader.boundary.processes import EXIT_REPORT, ForkedProcess
+from grader.boundary.protocol import ChildConfig
 from grader.paths import PROJECT_ROOT
 
 _PACKAGE_ROOT = str(PROJECT_ROOT)
@@ -109,7 +110,7 @@ class Zygote:
             self._fail("the zygote ended")
         return message, fds
 
-    def fork(self, config: dict[str, Any], env: dict[str, str], cwd: str, status_fd: int | None) -> ForkedProcess:
+    def fork(self, config: ChildConfig, env: dict[str, str], cwd: str, status_fd: int | None) -> ForkedProcess:
         """A child that runs `grader.boundary.child.main(config)` in `cwd` with `env`; `status_fd`, if any,
         becomes its fd 3 (config["status_fd"] must say 3)."""
         pipes = [os.pipe2(os.O_CLOEXEC) for _ in range(4)]  # requests, answers, prints, exit report

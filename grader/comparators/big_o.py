@@ -14,6 +14,8 @@ import re
 from functools import lru_cache
 from typing import Any, Literal
 
+from pydantic import Field
+
 from grader.comparators.base import (
     Comparator,
     CompareContext,
@@ -30,7 +32,8 @@ from grader.comparators.orders import UnreadableOrder, describe, expression_of, 
 
 class BigOSpec(SpecBase):
     name: Literal["big_o"] = "big_o"
-    variable: str = "n"
+    variable: str = Field("n", description=(
+        "the variable the growth order is in, e.g. `t`; other single letters are constants"))
 
 
 @lru_cache(maxsize=1024)
@@ -177,8 +180,7 @@ class BigO(Comparator[BigOSpec]):
     spec_type = BigOSpec
     sealable = True
 
-    def compare(self, received: Any, expected: Any, spec: BigOSpec, ctx: CompareContext) -> Verdict:
-        return compare(received, expected, spec, ctx)
+    compare = staticmethod(compare)
 
     def forms(self, spec: BigOSpec, value: Any, *, accepted: bool) -> list[Form]:
         """The growth order (the leading term at infinity, constant factors dropped, as sympy

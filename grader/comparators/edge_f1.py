@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import numpy as np
+from pydantic import Field
 
 from grader.comparators.base import Comparator, CompareContext, Form, SpecBase, Unmatchable, Verdict, dump, type_name
 
@@ -19,7 +20,8 @@ Edge = tuple[str, str]
 
 class EdgeF1Spec(SpecBase):
     name: Literal["edge_f1"] = "edge_f1"
-    alternatives: bool = False
+    alternatives: bool = Field(False, description=(
+        "the reference returns a list of accepted graphs, and the received one is scored against the closest"))
 
 
 def _edges(value: Any) -> set[Edge] | str:
@@ -73,8 +75,7 @@ class EdgeF1(Comparator[EdgeF1Spec]):
     spec_type = EdgeF1Spec
     sealable = True
 
-    def compare(self, received: Any, expected: Any, spec: EdgeF1Spec, ctx: CompareContext) -> Verdict:
-        return compare(received, expected, spec, ctx)
+    compare = staticmethod(compare)
 
     def forms(self, spec: EdgeF1Spec, value: Any, *, accepted: bool) -> list[Form]:
         """The sorted set of normalized edges; with alternatives, one form per accepted graph."""

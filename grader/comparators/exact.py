@@ -13,6 +13,7 @@ import math
 from typing import Any, Literal
 
 import numpy as np
+from pydantic import Field
 
 from grader.comparators.base import (
     Comparator,
@@ -29,7 +30,8 @@ from grader.comparators.base import (
 
 class ExactSpec(SpecBase):
     name: Literal["exact"] = "exact"
-    case_sensitive: bool = False
+    case_sensitive: bool = Field(False, description=(
+        "compare strings with their case (white space is folded either way)"))
 
 
 def normalize_text(text: str, case_sensitive: bool = False) -> str:
@@ -152,8 +154,7 @@ class Exact(Comparator[ExactSpec]):
     spec_type = ExactSpec
     sealable = True
 
-    def compare(self, received: Any, expected: Any, spec: ExactSpec, ctx: CompareContext) -> Verdict:
-        return compare(received, expected, spec, ctx)
+    compare = staticmethod(compare)
 
     def forms(self, spec: ExactSpec, value: Any, *, accepted: bool) -> list[Form]:
         return [(self.canonical(spec, value, {}), {})]

@@ -18,11 +18,13 @@ from grader.comparators.base import Comparator, CompareContext, SpecBase, Verdic
 
 class JudgeSpec(SpecBase):
     name: Literal["judge"] = "judge"
-    function: str
-    options: dict[str, Any] = Field(default_factory=dict)
-    # Whether the judge reads the reference's output; false skips computing it (the judge then
-    # gets None), which matters when the reference is slow, e.g. an iterative optimizer.
-    expected: bool = True
+    function: str = Field(description=(
+        "the judge: a function of the reference module, called as `function(received, expected, args, **options)` "
+        "(grader/authoring.py: Judge)"))
+    options: dict[str, Any] = Field(default_factory=dict, description="keyword arguments passed to the judge")
+    expected: bool = Field(True, description=(
+        "whether the judge reads the reference's output; with `false` the judge gets null and grading need not "
+        "compute that output (for a slow reference, e.g. an iterative optimizer)"))
 
 
 def compare(received: Any, expected: Any, spec: JudgeSpec, ctx: CompareContext) -> Verdict:
@@ -46,8 +48,7 @@ class Judge(Comparator[JudgeSpec]):
     spec_type = JudgeSpec
     in_kit = False
 
-    def compare(self, received: Any, expected: Any, spec: JudgeSpec, ctx: CompareContext) -> Verdict:
-        return compare(received, expected, spec, ctx)
+    compare = staticmethod(compare)
 
     def kit_spec(self, spec: JudgeSpec) -> dict[str, Any]:
         return {**spec.model_dump(mode="json"), "function": "", "options": {}}

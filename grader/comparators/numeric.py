@@ -11,6 +11,7 @@ import math
 from typing import Any, Literal
 
 import numpy as np
+from pydantic import Field
 
 from grader.comparators.base import (
     CannotSeal,
@@ -27,9 +28,11 @@ from grader.comparators.base import (
 
 class NumericSpec(SpecBase):
     name: Literal["numeric"] = "numeric"
-    rtol: float = 1e-6
-    atol: float = 1e-9
-    shape: Literal["squeeze", "exact"] = "squeeze"
+    rtol: float = Field(1e-6, description="relative tolerance, as in `numpy.allclose`")
+    atol: float = Field(1e-9, description="absolute tolerance, as in `numpy.allclose`")
+    shape: Literal["squeeze", "exact"] = Field("squeeze", description=(
+        "`squeeze`: axes of length 1 are removed from both sides before shapes are compared; "
+        "`exact`: shapes must be equal as they are"))
 
 
 def _as_float_array(value: Any) -> np.ndarray | None:
@@ -185,8 +188,7 @@ class Numeric(Comparator[NumericSpec]):
     spec_type = NumericSpec
     sealable = True
 
-    def compare(self, received: Any, expected: Any, spec: NumericSpec, ctx: CompareContext) -> Verdict:
-        return compare(received, expected, spec, ctx)
+    compare = staticmethod(compare)
 
     def forms(self, spec: NumericSpec, value: Any, *, accepted: bool) -> list[Form]:
         if spec.rtol > MAX_RTOL:

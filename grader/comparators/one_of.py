@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
+from pydantic import Field
+
 from grader.comparators.base import (
     CannotSeal,
     Comparator,
@@ -26,7 +28,8 @@ from grader.comparators.exact import normalize_text
 
 class OneOfSpec(SpecBase):
     name: Literal["one_of"] = "one_of"
-    accepted: tuple[str, ...] = ()
+    accepted: tuple[str, ...] = Field((), description=(
+        "the accepted answers, besides the reference's own when it returns a string"))
 
 
 _ARTICLE = re.compile(r"^(the|a|an)\s+")
@@ -55,8 +58,7 @@ class OneOf(Comparator[OneOfSpec]):
     spec_type = OneOfSpec
     sealable = True
 
-    def compare(self, received: Any, expected: Any, spec: OneOfSpec, ctx: CompareContext) -> Verdict:
-        return compare(received, expected, spec, ctx)
+    compare = staticmethod(compare)
 
     def forms(self, spec: OneOfSpec, value: Any, *, accepted: bool) -> list[Form]:
         """One form per accepted synonym (for an expected answer); a mistake's output is one string."""

@@ -34,13 +34,14 @@ import re
 import sys
 import zipfile
 from dataclasses import dataclass, field
-from importlib import metadata, resources
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from grader.errors import GraderError
 from grader.files import write_atomically
 from grader.gradescope.budgets import MemoryBudget, TimeBudget, memory_budget
+from grader.paths import PACKAGE_DIR
 
 VENV = "/opt/numgrader/venv"  # outside /autograder: the sandbox may hide that tree from the child
 SYSTEM_DEPS = "scripts/install-system-deps.sh"
@@ -186,7 +187,7 @@ def requirements_text(pins: list[Pin]) -> str:
 
 
 def _template(name: str, values: dict[str, str]) -> bytes:
-    text = (resources.files("grader") / "autograder_files" / name).read_text(encoding="utf-8")
+    text = (PACKAGE_DIR / "autograder_files" / name).read_text(encoding="utf-8")
     for key, value in values.items():
         text = text.replace(f"@@{key}@@", value)
     if "@@" in text:

@@ -35,7 +35,7 @@ def not_run_results(assignment: Assignment, submission: Path, done: Sequence[Che
     from grader.judging import judge
     from grader.results import error_results, to_results
 
-    report = Report(assignment, submission)
+    report = Report(submission, assignment=assignment)
     outcome = Outcome("not_run", message=f"not run: {NOT_RUN_REASON}")
     finished = {result.case.key: result for result in done}
     report.checks = [finished.get(case.key) or judge(case, outcome, {}) for case in assignment.cases]

@@ -233,7 +233,7 @@ def check_submission(the_kit: Kit, submission: Path, question: str | None = None
 
     ran = execute(submission, the_kit.submission, the_kit.limits, [item.case for item in items], each,
                   shown="visible")
-    report = CheckReport(the_kit, ran.path, [lines[item.case.key] for item in items], ran.import_error,
+    report = CheckReport(the_kit, ran.submission, [lines[item.case.key] for item in items], ran.import_error,
                          ran.notes, ran.student_output, time.perf_counter() - started)
     return report
 
