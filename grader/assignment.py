@@ -51,6 +51,7 @@ class Case:
     points: float
     visibility: Visibility
     deferred: Callable[[], Any] | None = field(default=None, repr=False, compare=False)
+    seed: int | None = None  # the generator's seed for these inputs (None: literal inputs, or no seed)
 
     @property
     def function(self) -> str:
@@ -195,6 +196,7 @@ def prepare_cases(loaded: LoadedRubric, reference: ModuleType) -> tuple[Case, ..
                     points=check.points / len(seeds),
                     visibility=check.visibility or rubric.visibility,
                     deferred=deferred,
+                    seed=seed,
                 ))
     for index, entry in enumerate(rubric.leaderboard):  # a public column: only a visible check's own value
         first = next((c for c in cases if check_key(c.question, c.check) == entry.check), None)

@@ -71,10 +71,8 @@ def is_fixed(assignment: Assignment, case: Case) -> bool:
     if not case.args or inputs.literal is not None or inputs.generator is None:
         return True
     generator = getattr(assignment.reference, inputs.generator)
-    index = int(case.key.rsplit("#", 1)[1]) - 1 if "#" in case.key else 0
-    seed = inputs.seed_list[index]
     try:
-        other = generator(np.random.default_rng((seed or 0) + 7919), **inputs.kwargs)
+        other = generator(np.random.default_rng((case.seed or 0) + 7919), **inputs.kwargs)
         return bool(_wire_bytes(other) == _wire_bytes(case.args))
     except Exception:
         return False

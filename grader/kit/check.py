@@ -162,6 +162,7 @@ class Line:
     status: Status
     text: str  # the feedback a student reads (Call:, message, Hint:), as grading writes it
     mistake: str | None = None
+    message: str = ""  # the verdict's own message (what was wrong)
 
     @property
     def hint(self) -> str:
@@ -171,11 +172,11 @@ class Line:
             return ""
         if self.status == "submit":
             return "ran; judged when you submit"
-        lines = [line for line in self.text.splitlines() if line and not line.startswith("Call:")]
         if self.mistake:
             return f"known mistake: {self.mistake}"
         if check.feedback:
             return check.feedback.strip().splitlines()[0]
+        lines = [line for line in self.message.splitlines() if line]
         return lines[0] if lines else "failed"
 
 
@@ -191,7 +192,7 @@ def judge_item(item: KitCheck, outcome: Outcome) -> Line:
     text = feedback(result)
     if not result.passed and item.hint_withheld:
         text += "\nThe hint for this check is shown when you submit."
-    return Line(item, "pass" if result.passed else "fail", text, result.mistake)
+    return Line(item, "pass" if result.passed else "fail", text, result.mistake, result.verdict.message)
 
 
 @dataclass
