@@ -176,6 +176,7 @@ def prepare_cases(loaded: LoadedRubric, reference: ModuleType) -> tuple[Case, ..
                 if uses_reference else None
             )
             lazy = check.compare.name == "judge" and not check.mistakes and reference_function is not None
+            shares = split_points(check.points, len(seeds))
             for si, seed in enumerate(seeds):
                 args = _inputs(check, seed, reference, loaded, loc)
                 deferred = (functools.partial(_run_reference, reference_function, args, loaded, loc)
@@ -193,7 +194,7 @@ def prepare_cases(loaded: LoadedRubric, reference: ModuleType) -> tuple[Case, ..
                     args=args,
                     expected=expected,
                     mistakes=mistakes,
-                    points=check.points / len(seeds),
+                    points=shares[si],
                     visibility=check.visibility or rubric.visibility,
                     deferred=deferred,
                     seed=seed,
@@ -207,6 +208,19 @@ def prepare_cases(loaded: LoadedRubric, reference: ModuleType) -> tuple[Case, ..
             raise loaded.error(("leaderboard", index, "check"), f"check {entry.check!r} is {first.visibility}: "
                                "a leaderboard is public, so only a visible check may feed it")
     return tuple(cases)
+
+
+POINT_DIGITS = 6  # results.json writes points to the millionth
+
+
+def split_points(points: float, parts: int) -> list[float]:
+    """`points` in `parts` shares that, written to POINT_DIGITS decimals, add up to exactly
+    `points` as written (0.25 in 3: 0.083333, 0.083333, 0.083334): the rounded scores of a
+    check's cases sum to the check's points, and a perfect submission's to the total."""
+    unit = 10**POINT_DIGITS
+    whole = round(points * unit)
+    base, extra = divmod(whole, parts)
+    return [(base + (1 if index >= parts - extra else 0)) / unit for index in range(parts)]
 
 
 def load_assignment(rubric_path: Path, data: Any = None) -> Assignment:

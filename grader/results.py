@@ -156,6 +156,12 @@ def _strings(value: Any) -> list[str]:
 # -- a report's results ----------------------------------------------------------------------
 
 
+def total_of(tests: list[TestResult]) -> float:
+    """The results' score: exactly the sum of the tests' scores as written (each is rounded to
+    the millionth, so their sum is rounded once more to drop the float's own error)."""
+    return round(sum(test.score for test in tests), 6)
+
+
 def _instructor_note(name: str, text: str, tag: str) -> TestResult:
     """A zero-point test only instructors see (Gradescope shows hidden tests to staff), marked
     failed: it reports a problem, and a 0/0 test without a status would show as passed."""
@@ -250,7 +256,7 @@ def _full_results(report: Report) -> Results:
         details = "\n".join(f"{key}: {error}" for key, error in extra_data["judge_errors"].items())
         tests.append(_instructor_note("Checks the rubric could not judge", details, "judge-error"))
     results = Results(
-        score=round(report.score, 6),
+        score=total_of(tests),
         execution_time=round(report.seconds, 3),
         output=clean("\n".join(summary)),
         visibility=rubric.visibility,
@@ -292,7 +298,7 @@ def _scores_only(report: Report, error: Exception) -> Results:
              for r in report.checks]
     rubric = report.assignment.rubric
     tests.append(_instructor_note("Results could not be built in full", why, "grader-error"))
-    return Results(score=round(sum(t.score for t in tests), 6), execution_time=round(report.seconds, 3),
+    return Results(score=total_of(tests), execution_time=round(report.seconds, 3),
                    output="The scores below stand, but the grader could not write their feedback; "
                           "course staff can see why in a hidden test.",
                    visibility=rubric.visibility, tests=tests,
