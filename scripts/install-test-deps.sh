@@ -2,7 +2,7 @@
 # System packages only the tests need (not grading), installed by `make test`.
 # Safe to run repeatedly; a no-op when everything is there or when not root.
 #   chromium   renders report.html headless for the batch report's screenshot test
-#              (tests/test_batch.py skips that test when chromium is missing).
+#              (tests/batch/test_batch.py skips that test when chromium is missing).
 set -euo pipefail
 
 packages=()

@@ -6,7 +6,7 @@
 Every model reachable from `grader.rubric.Rubric` is documented: the rubric's own models
 (grader/rubric.py) and the comparators' option models (grader/comparators/). For each field:
 its YAML key, type, default and description. A description is the field's
-`Field(description=...)`, in the comparator's module for its options. tests/test_rubric_docs.py
+`Field(description=...)`, in the comparator's module for its options. tests/core/test_rubric_docs.py
 checks that the committed page is what this script writes and that no field goes undescribed.
 """
 

@@ -1,4 +1,4 @@
-"""Run inside a pid namespace of its own (tests/test_hostile.py starts it with `unshare --pid`):
+"""Run inside a pid namespace of its own (tests/sandbox/test_hostile.py starts it with `unshare --pid`):
 the fail-closed path without namespaces, with canary processes of other uids beside it.
 
 Should a sweep ever signal as root again, it kills only this namespace (this script included,
@@ -18,8 +18,7 @@ os.environ["NUMGRADER_SANDBOX"] = "nonamespaces"
 
 from grader.assignment import load_assignment  # noqa: E402
 from grader.boundary.session import ChildSession  # noqa: E402
-from grader.sandbox import policy  # noqa: E402
-from grader.sandbox import uid_guard
+from grader.sandbox import policy, uid_guard  # noqa: E402
 
 NOBODY = 65534
 canaries = {

@@ -22,11 +22,7 @@ from grader.results import to_results
 from grader.rubric import Limits
 from grader.sandbox import host as sandbox_host
 from grader.sandbox import view
-
-from .conftest import ROOT
-
-RUBRIC = ROOT / "rubrics" / "hw2.yaml"
-EXAMPLES = ROOT / "submissions_example" / "hw2"
+from tests.support import EXAMPLES, HOSTILE_RUBRIC, HW2_RUBRIC, ROOT, SUBMISSIONS, rubric_variant
 
 
 @pytest.fixture(autouse=True)
@@ -38,7 +34,7 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture(scope="module")
 def hw2() -> Assignment:
-    return load_assignment(RUBRIC)
+    return load_assignment(HW2_RUBRIC)
 
 
 def plan_of(assignment: Assignment) -> prefetch.Plan:
@@ -77,14 +73,16 @@ def grade_prefetched(assignment: Assignment, rubric: Path, submission: Path) -> 
         early.close()
 
 
+@pytest.mark.child
 @pytest.mark.parametrize("example", sorted(EXAMPLES.glob("*.py")), ids=lambda p: p.stem)
 def test_a_prefetched_grade_is_the_ordinary_grade(hw2: Assignment, example: Path, used: list[bool]) -> None:
-    prefetch.save(RUBRIC, plan_of(hw2))
-    fast = grade_prefetched(hw2, RUBRIC, example)
+    prefetch.save(HW2_RUBRIC, plan_of(hw2))
+    fast = grade_prefetched(hw2, HW2_RUBRIC, example)
     assert used == [True]
     assert comparable(fast) == comparable(grade(hw2, example))
 
 
+@pytest.mark.child
 def test_the_cli_saves_a_plan_and_the_next_run_uses_it(tmp_path: Path, cache: Path, used: list[bool]) -> None:
     submission = EXAMPLES / "worked_answers.py"
     outputs = [tmp_path / "first.json", tmp_path / "second.json"]
@@ -104,7 +102,7 @@ def test_the_cli_saves_a_plan_and_the_next_run_uses_it(tmp_path: Path, cache: Pa
 def copy_of_hw2(tmp_path: Path) -> Path:
     for folder in ("rubrics", "reference"):
         (tmp_path / folder).mkdir()
-    shutil.copy(RUBRIC, tmp_path / "rubrics" / "hw2.yaml")
+    shutil.copy(HW2_RUBRIC, tmp_path / "rubrics" / "hw2.yaml")
     shutil.copy(ROOT / "reference" / "hw2.py", tmp_path / "reference" / "hw2.py")
     return tmp_path / "rubrics" / "hw2.yaml"
 
@@ -117,16 +115,17 @@ def test_a_plan_is_dropped_when_its_rubric_or_reference_changes(tmp_path: Path) 
     reference.write_text(reference.read_text() + "\n# edited\n")
     assert prefetch.load(rubric) is None
     prefetch.save(rubric, plan_of(load_assignment(rubric)))
-    rubric.write_text(rubric.read_text().replace("title:", "title: (edited)", 1))
+    rubric_variant(rubric, rubric, lambda data: data.update(title=f"(edited) {data['title']}"))
     assert prefetch.load(rubric) is None
 
 
+@pytest.mark.child
 @pytest.mark.parametrize("tamper", ["requests", "limits"])
 def test_a_plan_that_differs_from_the_cases_is_not_used(hw2: Assignment, cache: Path, tamper: str,
                                                         used: list[bool]) -> None:
     """Same rubric and reference files, but a plan whose content is not what they make:
     the prefetched outcomes are thrown away and the submission is graded the ordinary way."""
-    prefetch.save(RUBRIC, plan_of(hw2))
+    prefetch.save(HW2_RUBRIC, plan_of(hw2))
     (path,) = cache.glob("plan-*.json")
     data = json.loads(path.read_text())
     if tamper == "requests":  # two calls' inputs swapped
@@ -136,24 +135,24 @@ def test_a_plan_that_differs_from_the_cases_is_not_used(hw2: Assignment, cache: 
         data["limits"]["memory_mb"] *= 2
     path.write_text(json.dumps(data))
     submission = EXAMPLES / "correct.py"
-    report = grade_prefetched(hw2, RUBRIC, submission)
+    report = grade_prefetched(hw2, HW2_RUBRIC, submission)
     assert used == [False]
     assert report.score == pytest.approx(6.5) and comparable(report) == comparable(grade(hw2, submission))
 
 
 def test_no_plan_for_a_notebook_or_from_an_unsafe_cache(hw2: Assignment, tmp_path: Path, cache: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    prefetch.save(RUBRIC, plan_of(hw2))
+    prefetch.save(HW2_RUBRIC, plan_of(hw2))
     notebook = tmp_path / "hw2.ipynb"
     notebook.write_text(json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
-    assert prefetch.start(RUBRIC, notebook) is None
+    assert prefetch.start(HW2_RUBRIC, notebook) is None
     shared = tmp_path / "shared"
     shared.mkdir(mode=0o777)
     shared.chmod(0o777)
     monkeypatch.setenv("NUMGRADER_CACHE", str(shared))
     assert paths.cache_folder() is None
-    prefetch.save(RUBRIC, plan_of(hw2))
-    assert list(shared.iterdir()) == [] and prefetch.load(RUBRIC) is None
+    prefetch.save(HW2_RUBRIC, plan_of(hw2))
+    assert list(shared.iterdir()) == [] and prefetch.load(HW2_RUBRIC) is None
     swappable = tmp_path / "open"  # others may write here, and no sticky bit: they could swap the cache
     swappable.mkdir()
     swappable.chmod(0o777)
@@ -165,6 +164,7 @@ def test_no_plan_for_a_notebook_or_from_an_unsafe_cache(hw2: Assignment, tmp_pat
     assert paths.cache_folder() is None
 
 
+@pytest.mark.child
 def test_closing_a_prefetch_stops_its_child_at_once(tmp_path: Path) -> None:
     source = tmp_path / "slow.py"
     source.write_text("import time\ndef hang():\n    time.sleep(60)\n")
@@ -185,6 +185,7 @@ def test_closing_a_prefetch_stops_its_child_at_once(tmp_path: Path) -> None:
                                                    ["not_run", "not_run"])
 
 
+@pytest.mark.child
 def test_closing_a_prefetch_without_the_sandbox_ignores_a_student_ignoring_sigterm(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NUMGRADER_SANDBOX", "off")
@@ -207,14 +208,13 @@ def test_closing_a_prefetch_without_the_sandbox_ignores_a_student_ignoring_sigte
         sandbox_host.host.cache_clear()
 
 
+@pytest.mark.child
 def test_a_prefetched_time_out_is_run_again(used: list[bool]) -> None:
     """A prefetched call that hit its time limit may have lost the CPU to the grader's own start:
     the submission is graded the ordinary way instead."""
-    hostile_rubric = ROOT / "tests" / "hostile" / "rubrics" / "hostile.yaml"
-    hostile = load_assignment(hostile_rubric)
-    prefetch.save(hostile_rubric, plan_of(hostile))
-    submission = ROOT / "tests" / "hostile" / "submissions" / "cpu_loop_call.py"
-    report = grade_prefetched(hostile, hostile_rubric, submission)
+    hostile = load_assignment(HOSTILE_RUBRIC)
+    prefetch.save(HOSTILE_RUBRIC, plan_of(hostile))
+    report = grade_prefetched(hostile, HOSTILE_RUBRIC, SUBMISSIONS / "cpu_loop_call.py")
     assert used == [False]
     assert [c.outcome.status for c in report.checks] == ["ok", "timeout", "ok"]
 
@@ -235,14 +235,15 @@ def test_prefetched_outcomes_that_cannot_stand_for_the_ordinary_run() -> None:
 def test_the_rubric_data_a_plan_keeps_loads_the_same_assignment(hw2: Assignment, tmp_path: Path) -> None:
     plan = plan_of(hw2)
     assert plan.rubric_data is not None
-    again = load_assignment(RUBRIC, data=plan.rubric_data)
+    again = load_assignment(HW2_RUBRIC, data=plan.rubric_data)
     assert again.loaded.rubric == hw2.loaded.rubric
     assert [(c.key, c.request, c.points) for c in again.cases] == [(c.key, c.request, c.points) for c in hw2.cases]
     # Data that does not validate: the file is read after all (a message with its line would come from it).
     broken = dict(plan.rubric_data, questions="not a list")
-    assert load_assignment(RUBRIC, data=broken).loaded.rubric == hw2.loaded.rubric
+    assert load_assignment(HW2_RUBRIC, data=broken).loaded.rubric == hw2.loaded.rubric
 
 
+@pytest.mark.child
 def test_a_second_run_does_not_read_the_yaml_again(tmp_path: Path, cache: Path) -> None:
     submission = EXAMPLES / "correct.py"
     command = [sys.executable, "-X", "importtime", "-m", "grader", "grade", str(submission), "--assignment",

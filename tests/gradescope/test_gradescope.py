@@ -21,11 +21,12 @@ import sys
 import time
 import unittest
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
@@ -39,13 +40,10 @@ from grader.gradescope.supervisor import _descendants, fallback_results, minimal
 from grader.results import error_results
 from grader.rubric import Limits, slug
 from grader.validate import load_manifest
+from tests.support import EXAMPLES, HW2_RUBRIC, ROOT, assert_valid_results, rubric_variant
 
-from .conftest import ROOT, assert_valid_results
-
-EXAMPLES = ROOT / "submissions_example" / "hw2"
 MANIFEST = load_manifest(EXAMPLES / "expected.yaml")
-HW2 = ROOT / "rubrics" / "hw2.yaml"
-HW2_LIMITS = load_assignment(HW2).rubric.limits
+HW2_LIMITS = load_assignment(HW2_RUBRIC).rubric.limits
 METADATA = {
     "id": 123456,
     "created_at": "2025-03-01T14:22:32.365935-08:00",
@@ -163,6 +161,7 @@ def source(autograder_zip: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
     return folder
 
 
+@pytest.mark.child
 def test_the_zip_holds_exactly_the_autograder(autograder_zip):
     with zipfile.ZipFile(autograder_zip) as archive:
         members = {info.filename: (info.external_attr >> 16) & 0o777 for info in archive.infolist()}
@@ -190,6 +189,7 @@ def test_the_zip_holds_exactly_the_autograder(autograder_zip):
     assert "pytest" not in requirements
 
 
+@pytest.mark.child
 def test_pins_are_the_installed_runtime_closure(autograder_zip):
     with zipfile.ZipFile(autograder_zip) as archive:
         lines = [line for line in archive.read("requirements.txt").decode().splitlines()
@@ -203,8 +203,8 @@ def test_pins_are_the_installed_runtime_closure(autograder_zip):
 
 
 def test_the_build_is_reproducible_and_leaves_litter_out(tmp_path):
-    first = zip_bytes(build(HW2, timeout=600, memory_mb=768).members)
-    assert zip_bytes(build(HW2, timeout=600, memory_mb=768).members) == first
+    first = zip_bytes(build(HW2_RUBRIC, timeout=600, memory_mb=768).members)
+    assert zip_bytes(build(HW2_RUBRIC, timeout=600, memory_mb=768).members) == first
     project = tmp_path / "project"
     shutil.copytree(ROOT / "grader", project / "grader", ignore=shutil.ignore_patterns("__pycache__"))
     for litter in ("grader/__pycache__/cli.cpython-311.pyc", "grader/.cli.py.swp", "grader/cli.py~",
@@ -228,9 +228,10 @@ def test_the_reference_goes_where_the_rubric_points():
             _reference_member(rubric, outside, "hw2", "rubrics/hw2.yaml")
 
 
+@pytest.mark.child
 def test_the_build_refuses_what_cannot_work(tmp_path):
     with pytest.raises(GraderError, match="leaves the child"):
-        build(HW2, timeout=600, memory_mb=384)
+        build(HW2_RUBRIC, timeout=600, memory_mb=384)
     run = subprocess.run([sys.executable, "-m", "grader", "gradescope", "build", "--assignment", "nope"],
                          capture_output=True, text=True, cwd=tmp_path)
     assert run.returncode == 2 and run.stderr.startswith("grader: no assignment named 'nope'")
@@ -240,7 +241,7 @@ def test_the_build_refuses_what_cannot_work(tmp_path):
 
 
 def test_memory_budget_fits_the_container():
-    hw2 = load_assignment(HW2).rubric.limits
+    hw2 = load_assignment(HW2_RUBRIC).rubric.limits
     fits = memory_budget(hw2, 768)  # HW2's own limits are chosen to fit Gradescope's default
     assert fits.child_mb == hw2.memory_mb and not fits.capped
     assert fits.grader_mb + fits.child_mb <= 768
@@ -361,16 +362,21 @@ def judge(received, expected, args):
 SUBMISSION_ADD = "def add(a, b):\n    return a + b\n"
 
 
-def boom_tree(tmp_path: Path, action: str, rubric: str = BOOM_RUBRIC, submission: str = SUBMISSION_ADD) -> Path:
+def boom_tree(tmp_path: Path, action: str, rubric: str = BOOM_RUBRIC, submission: str = SUBMISSION_ADD,
+              edit: Callable[[dict[str, Any]], object] | None = None) -> Path:
+    """A Gradescope tree for the boom assignment: `action` in its judge; `edit` changes the rubric as data."""
     src = tmp_path / "src"
     (src / "rubrics").mkdir(parents=True)
     (src / "reference").mkdir()
     (src / "rubrics" / "boom.yaml").write_text(rubric)
+    if edit is not None:
+        rubric_variant(src / "rubrics" / "boom.yaml", src / "rubrics" / "boom.yaml", edit)
     (src / "reference" / "boom.py").write_text(BOOM_REFERENCE.format(action=action))
     (src / "run_autograder").write_text("#!/bin/sh\n")
     return layout(tmp_path / "autograder", src, {"boom.py": submission})
 
 
+@pytest.mark.child
 def test_a_grader_crash_still_gives_results_listing_every_check(tmp_path, results_schema):
     root = boom_tree(tmp_path, "os.kill(os.getpid(), signal.SIGKILL)")
     run = run_here(root, "--assignment", "boom")
@@ -394,6 +400,7 @@ def test_a_grader_crash_still_gives_results_listing_every_check(tmp_path, result
 UNINTERRUPTIBLE_HANG = "signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM}); time.sleep(1000)"
 
 
+@pytest.mark.child
 def test_a_hanging_grader_is_stopped_before_the_time_out(tmp_path, results_schema):
     root = boom_tree(tmp_path, UNINTERRUPTIBLE_HANG)
     started = time.monotonic()
@@ -408,6 +415,7 @@ def test_a_hanging_grader_is_stopped_before_the_time_out(tmp_path, results_schem
     assert data["extra_data"]["not_run"] == ["2/judged"]  # the visible checks ran before the hang
 
 
+@pytest.mark.child
 def test_sigterm_from_run_autograder_still_gives_results(tmp_path, results_schema):
     root = boom_tree(tmp_path, UNINTERRUPTIBLE_HANG)
     command = [sys.executable, "-m", "grader", "gradescope", "run", "--root", str(root), "--assignment", "boom"]
@@ -423,8 +431,9 @@ def test_sigterm_from_run_autograder_still_gives_results(tmp_path, results_schem
     assert "SIGTERM" in error["output"]
 
 
+@pytest.mark.child
 def test_a_grader_bug_is_a_hidden_zero_for_instructors(tmp_path, results_schema):
-    root = boom_tree(tmp_path, "pass", rubric=BOOM_RUBRIC.replace("points: 0.5}", "points: -1}", 1))
+    root = boom_tree(tmp_path, "pass", edit=lambda data: data["questions"][0]["checks"][0].update(points=-1))
     assert run_here(root).returncode == 0  # the only rubric in source/rubrics is found without --assignment
     data = results_of(root, results_schema)
     assert data["score"] == 0 and "could not grade" in data["output"]
@@ -447,6 +456,7 @@ questions:
 """
 
 
+@pytest.mark.child
 def test_the_time_budget_records_checks_not_run(tmp_path, results_schema):
     slow = "import time\n\ndef add(a, b):\n    time.sleep(0.5)\n    return a + b\n"
     root = boom_tree(tmp_path, "pass", rubric=SLOW_RUBRIC, submission=slow)
@@ -466,6 +476,7 @@ def test_the_time_budget_records_checks_not_run(tmp_path, results_schema):
     assert info["submission_seconds"] < 4 and info["rubric_submission_seconds"] == 60
 
 
+@pytest.mark.child
 def test_a_missing_file_tells_the_student_what_was_found(source, tmp_path, results_schema):
     files = {"notes.txt": "x", "hw2_final.py": "x", ".DS_Store": b"\0", "__MACOSX/._hw2.py": b"\0"}
     root = layout(tmp_path / "autograder", source, files, meta="{broken")
@@ -480,6 +491,7 @@ def test_a_missing_file_tells_the_student_what_was_found(source, tmp_path, resul
     assert data["extra_data"]["gradescope"]["metadata_problems"]
 
 
+@pytest.mark.child
 def test_a_file_one_folder_down_beside_litter_is_graded(source, tmp_path, results_schema):
     files = {"HW2 final/hw2.py": (EXAMPLES / "correct.py").read_text(), "__MACOSX/HW2 final/._hw2.py": b"\0",
              ".DS_Store": b"\0"}
@@ -492,6 +504,7 @@ def test_a_file_one_folder_down_beside_litter_is_graded(source, tmp_path, result
     assert data["extra_data"]["gradescope"] == {}
 
 
+@pytest.mark.child
 def test_run_autograder_writes_results_even_without_a_grader(source, tmp_path, results_schema):
     root = layout(tmp_path / "autograder", source, {"hw2.py": "x = 1\n"})
     (root / "results" / "results.json").write_text('{"score": 100}')  # forged before the run: removed
@@ -592,6 +605,7 @@ def installed(setup_job: SetupJob) -> Installed:
     return Installed(setup_job.source, setup_job.venv, log)
 
 
+@pytest.mark.child
 def test_setup_installs_exactly_the_pins_and_passes_its_selftest(installed):
     log = installed.setup_log
     assert "setup.sh: 2. the sandbox's system packages (scripts/install-system-deps.sh)" in log
@@ -622,6 +636,7 @@ def example_runs(installed: Installed, tmp_path_factory: pytest.TempPathFactory)
         return dict(zip(MANIFEST, pool.map(run, MANIFEST), strict=True))
 
 
+@pytest.mark.child
 @pytest.mark.parametrize("name", sorted(MANIFEST))
 def test_run_autograder_grades_each_example_as_declared(name, example_runs, results_schema):
     root, log = example_runs[name]
@@ -638,6 +653,7 @@ def test_run_autograder_grades_each_example_as_declared(name, example_runs, resu
     assert data["extra_data"]["gradescope"]["due_date"] == METADATA["assignment"]["due_date"]
 
 
+@pytest.mark.child
 def test_setup_refuses_a_release_candidate_python(source: Path, tmp_path: Path) -> None:
     """Ubuntu 22.04's python3.11 is 3.11.0rc1: setup.sh must not accept it for the final release.
     (Given as GRADER_PYTHON it stops with a message; from apt, it goes on to the deadsnakes PPA.)"""

@@ -1,11 +1,11 @@
 # ruff: noqa: F401, F403  (the hostile suite and its fixtures are imported to run here again)
-"""The warm worker (grader/boundary/zygote.py): children forked from it are the children runner.py spawns.
+"""The warm worker (grader/boundary/zygote.py): children forked from it are the children launch.py spawns.
 
-The whole hostile suite runs again here with every child forked from a shared zygote (its
-tests are imported below and collected in this module, with the autouse fixture that turns
-the zygote on), then the zygote's own promises: it is a fresh process that never loaded a
-reference, it survives crashes and time-outs of its children, it is replaced when it dies,
-and what the student sees is what a spawned child sees.
+The whole hostile suite (tests/sandbox/test_hostile.py) runs again here with every child forked
+from a shared zygote (its tests are imported below and collected in this module, with the
+autouse fixture that turns the zygote on), then the zygote's own promises: it is a fresh process
+that never loaded a reference, it survives crashes and time-outs of its children, it is replaced
+when it dies, and what the student sees is what a spawned child sees.
 """
 
 from __future__ import annotations
@@ -23,10 +23,11 @@ from grader.assignment import Assignment
 from grader.boundary import zygote
 from grader.boundary.session import ChildSession
 from grader.grading import grade
-from tests.test_hostile import *  # the hostile suite, run again through the zygote
-from tests.test_hostile import SECRET, SUBMISSIONS, _sandbox_mode  # _sandbox_mode: its autouse fixture
+from tests.sandbox.test_hostile import *  # the hostile suite, run again through the zygote
+from tests.sandbox.test_hostile import _sandbox_mode  # its autouse fixture
+from tests.support import SECRET, SUBMISSIONS
 
-pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the zygote is Linux-only")
+pytestmark = [pytest.mark.skipif(sys.platform != "linux", reason="the zygote is Linux-only"), pytest.mark.child]
 
 
 @pytest.fixture(autouse=True)

@@ -8,18 +8,13 @@ from __future__ import annotations
 import importlib.util
 import inspect
 import math
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from reference import hw2 as ref  # noqa: E402
+from reference import hw2 as ref
+from tests.support import ROOT
 
 try:
     from scipy.optimize import minimize_scalar

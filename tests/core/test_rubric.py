@@ -11,10 +11,11 @@ import pytest
 from grader.assignment import load_assignment
 from grader.errors import RubricError
 from grader.rubric import parse_rubric
+from tests.support import TINY, TINY_RUBRIC, tiny_variant
 
-from .conftest import TINY
-
-GOOD = (TINY / "rubrics" / "tiny.yaml").read_text()
+# The tests below edit the rubric's text, not its data (tests/support.py's rubric_variant): they
+# write YAML that does not parse, or check the line number an error names in the file as written.
+GOOD = TINY_RUBRIC.read_text()
 
 
 def rubric_error(text: str, tmp_path: Path) -> RubricError:
@@ -90,6 +91,7 @@ def test_bad_visibility_and_missing_field(tmp_path):
     assert "submission.filename" in str(rubric_error(text, tmp_path))
 
 
+@pytest.mark.child
 def test_cli_prints_one_line_and_exits_2(tmp_path):
     text = GOOD.replace("compare: exact", "compare: exactly")
     path = tmp_path / "bad.yaml"
@@ -102,3 +104,14 @@ def test_cli_prints_one_line_and_exits_2(tmp_path):
     assert len(lines) == 1, run.stderr
     assert lines[0].startswith(f"grader: {path}:{line_number(text, 'exactly')}: ")
     assert "Traceback" not in run.stderr
+
+
+@pytest.mark.parametrize(("entry", "message"), [
+    ({"name": "x", "check": "1/random-vectors"}, "is hidden: a leaderboard is public"),
+    ({"name": "x", "check": "9/nothing"}, "no check '9/nothing'"),
+], ids=["hidden", "unknown"])
+def test_a_leaderboard_entry_must_name_a_visible_check(entry, message, tmp_path):
+    path = tiny_variant(tmp_path, leaderboard=[entry])
+    with pytest.raises(RubricError, match=message) as raised:
+        load_assignment(path)
+    assert raised.value.line == line_number(path.read_text(), f"check: {entry['check']}")  # the entry's check

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -17,33 +16,9 @@ from grader.notebook import Program, convert_cells, read_notebook
 from grader.results import to_results
 from grader.submission import locate
 from grader.validate import failed_checks
+from tests.support import EXAMPLES, HW2_RUBRIC, TINY, TINY_RUBRIC, notebook_of
 
-from .conftest import ROOT, TINY
-
-EXAMPLES = ROOT / "submissions_example" / "hw2"
-TINY_RUBRIC = TINY / "rubrics" / "tiny.yaml"
 TINY_CORRECT = (TINY / "submissions" / "correct.py").read_text()
-
-
-def notebook_of(source: str, path: Path) -> Path:
-    """A .py source as a notebook: a cell per top-level function, markdown between, magics around."""
-    head, *functions = re.split(r"\n(?=def |class )", source)
-    cells = [nbformat.v4.new_markdown_cell("# Homework\nMy answers; `%` and `!` in markdown are just text."),
-             nbformat.v4.new_code_cell("%matplotlib inline\n!pip install numpy\n" + head)]
-    for i, function in enumerate(functions):
-        cells.append(nbformat.v4.new_markdown_cell(f"## Part {i + 1}\n!not a shell escape here"))
-        cells.append(nbformat.v4.new_code_cell(function.strip("\n")))
-        if i == 0:
-            cells.append(nbformat.v4.new_raw_cell("raw text, not code"))
-    cells += [
-        nbformat.v4.new_code_cell("%%bash\necho this is not Python"),
-        nbformat.v4.new_code_cell('%%time\nnote = """\n%d lines, !kept inside a string\n"""\n'
-                                  "def _helper():\n    %time y = 1\n    return 1\nfiles = !ls\nnote?"),
-    ]
-    notebook = nbformat.v4.new_notebook()
-    notebook.cells = cells
-    path.write_text(nbformat.writes(notebook))
-    return path
 
 
 # -- conversion --------------------------------------------------------------------------------
@@ -98,9 +73,10 @@ def test_a_file_that_is_not_a_notebook_gets_a_clear_message(tmp_path):
 
 @pytest.fixture(scope="module")
 def hw2():
-    return load_assignment(ROOT / "rubrics" / "hw2.yaml")
+    return load_assignment(HW2_RUBRIC)
 
 
+@pytest.mark.child
 @pytest.mark.parametrize("name", ["correct.py", "worked_answers.py", "mistake_no_bias.py",
                                   "mistake_sgd_not_from_zero.py", "template_unchanged.py"])
 def test_a_notebook_scores_exactly_what_its_code_scores(hw2, tmp_path, name):
@@ -124,6 +100,7 @@ def _grade_cli(submission: Path, out: Path) -> tuple[subprocess.CompletedProcess
     return run, json.loads(out.read_text())
 
 
+@pytest.mark.child
 def test_errors_in_a_notebook_name_the_cell_and_exit_0(tmp_path):
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [nbformat.v4.new_markdown_cell("# tiny"), nbformat.v4.new_code_cell("import numpy as np"),
@@ -142,6 +119,7 @@ def test_errors_in_a_notebook_name_the_cell_and_exit_0(tmp_path):
     assert all("could not be loaded" in t["output"] for t in data["tests"] if "function" in t.get("extra_data", {}))
 
 
+@pytest.mark.child
 def test_a_failing_call_names_the_cell_and_line(tmp_path):
     tiny = load_assignment(TINY_RUBRIC)
     source = TINY_CORRECT.replace("def colour():\n", "def colour():\n    raise KeyError('no colour')\n")

@@ -5,12 +5,12 @@ from __future__ import annotations
 import importlib.util
 import subprocess
 import sys
-from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support import ROOT
+
 SCRIPT = ROOT / "scripts" / "rubric_docs.py"
 
 
@@ -60,6 +60,7 @@ def test_every_comparator_option_has_a_description(rubric_docs):
     assert rubric_docs.missing_descriptions() == []
 
 
+@pytest.mark.child  # the script, run as a command
 def test_check_reports_a_stale_page_in_one_line(tmp_path):
     page = tmp_path / "rubric.md"
     page.write_text("# an old page\n")

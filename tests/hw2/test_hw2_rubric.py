@@ -10,15 +10,14 @@ from grader.assignment import load_assignment
 from grader.grading import grade
 from grader.results import to_results
 from grader.validate import examples_folder, failed_checks, load_manifest, validate
-
-from .conftest import ROOT, assert_valid_results
+from tests.support import HW2_RUBRIC, ROOT, assert_valid_results
 
 SEED_README = ROOT.parent / "shared" / "seed" / "README.md"
 
 
 @pytest.fixture(scope="module")
 def hw2():
-    return load_assignment(ROOT / "rubrics" / "hw2.yaml")
+    return load_assignment(HW2_RUBRIC)
 
 
 def seed_points() -> dict[str, float]:
@@ -56,10 +55,12 @@ def test_required_checks_are_there(hw2):
             "parameters counted without biases"} <= mistakes
 
 
+@pytest.mark.child
 def test_reference_and_examples_agree_with_the_manifest(hw2):
     assert validate(hw2) == []
 
 
+@pytest.mark.child
 def test_examples_results_are_valid_and_tagged(hw2, results_schema):
     manifest = load_manifest(examples_folder(hw2) / "expected.yaml")
     assert {"correct.py", "worked_answers.py"} <= set(manifest)
@@ -75,6 +76,7 @@ def test_examples_results_are_valid_and_tagged(hw2, results_schema):
             assert test["number"] in test["tags"] and test["extra_data"]["function"] in test["tags"]
 
 
+@pytest.mark.child
 def test_worked_answers_sign_error_is_named(hw2):
     report = grade(hw2, examples_folder(hw2) / "worked_answers.py")
     named = {r.case.key: r.mistake for r in report.checks if r.mistake}
@@ -83,6 +85,7 @@ def test_worked_answers_sign_error_is_named(hw2):
     assert named["2.1.2/forward-and-backward-memory"] == "backward pass as O(1)"
 
 
+@pytest.mark.child
 def test_hard_coding_fails_the_hidden_random_cases(hw2):
     report = grade(hw2, examples_folder(hw2) / "hard_coded.py")
     by_key = {r.case.key: r for r in report.checks}

@@ -29,10 +29,9 @@ from grader.cli import main
 from grader.grading import grade
 from grader.paths import resolve_rubric
 from grader.results import to_results
-from tests.conftest import ROOT, TINY, assert_valid_results
+from tests.support import EXAMPLES, TESTS, TINY, assert_valid_results
 
-EXAMPLES = ROOT / "submissions_example" / "hw2"
-GRADESCOPE = ROOT / "tests" / "fixtures" / "gradescope_export"
+GRADESCOPE = TESTS / "fixtures" / "gradescope_export"
 GRADER = Path(sys.executable).with_name("grader")
 
 
@@ -76,6 +75,7 @@ def example_batch(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path,
 # -- the gradebook equals `grade` ---------------------------------------------------------------
 
 
+@pytest.mark.child
 def test_batch_csv_rows_equal_grade_results(example_batch, hw2: Assignment, results_schema) -> None:
     source, out, students = example_batch
     rows = {row["submission"]: row for row in read_csv(out / "grades.csv")}
@@ -94,7 +94,8 @@ def test_batch_csv_rows_equal_grade_results(example_batch, hw2: Assignment, resu
             assert float(row[qid]) == pytest.approx(expected, abs=1e-6), (name, qid)
         stored = json.loads((out / "results" / f"{name}.json").read_text())
         assert_valid_results(stored, results_schema)
-        assert [t.get("score", 0.0) for t in stored["tests"]] == [t.score for t in results.tests]  # a neutral test has none
+        # (a neutral test has no score)
+        assert [t.get("score", 0.0) for t in stored["tests"]] == [t.score for t in results.tests]
         assert [t.get("extra_data", {}).get("mistake") for t in stored["tests"]] == \
             [t.extra_data.get("mistake") for t in results.tests]
     wrong = rows["zz_wrong_file"]
@@ -103,6 +104,7 @@ def test_batch_csv_rows_equal_grade_results(example_batch, hw2: Assignment, resu
     assert "no hw2.py" in message and "notes.txt" in message
 
 
+@pytest.mark.child
 def test_declared_scores_reach_the_gradebook(example_batch) -> None:
     import yaml
 
@@ -142,6 +144,7 @@ class _Charts(HTMLParser):
         self.text.append(data)
 
 
+@pytest.mark.child
 def test_report_has_svg_charts_failed_checks_and_mistakes(example_batch, hw2: Assignment) -> None:
     _, out, _ = example_batch
     html = (out / "report.html").read_text(encoding="utf-8")
@@ -191,6 +194,7 @@ def _png_pixels(data: bytes) -> tuple[int, int, list[bytes]]:
     return width, height, rows
 
 
+@pytest.mark.child
 def test_report_renders_in_headless_chromium(example_batch, tmp_path: Path) -> None:
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     if browser is None:
@@ -286,6 +290,7 @@ metadata_version: 3
                       "submission_2": (Student("333"), Student("", "No Id")), "submission_3": ()}
 
 
+@pytest.mark.child
 def test_gradescope_export_zip(tmp_path: Path, hw2: Assignment) -> None:
     archive = tmp_path / "assignment_4242_export.zip"
     with zipfile.ZipFile(archive, "w") as zf:
@@ -325,6 +330,7 @@ def _tiny_copy(tmp_path: Path) -> Path:
     return tmp_path / "assignment" / "rubrics" / "tiny.yaml"
 
 
+@pytest.mark.child
 def test_rerun_skips_current_results_and_regrades_what_changed(tmp_path: Path) -> None:
     rubric = _tiny_copy(tmp_path)
     source = tmp_path / "class"
@@ -389,6 +395,7 @@ def judge_answer(received, expected, args):
 '''
 
 
+@pytest.mark.child
 def test_a_submission_that_kills_a_worker_is_an_error_row_and_the_batch_goes_on(tmp_path: Path) -> None:
     (tmp_path / "rubrics").mkdir()
     (tmp_path / "reference").mkdir()
@@ -449,6 +456,7 @@ def _descendants(pid: int) -> set[int]:
     return found
 
 
+@pytest.mark.child
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
 def test_resumed_batch_after_sigint_and_sigkill_gives_the_same_csv(tmp_path: Path) -> None:
     source = tmp_path / "class"
@@ -494,6 +502,7 @@ def test_resumed_batch_after_sigint_and_sigkill_gives_the_same_csv(tmp_path: Pat
 # -- Dask ------------------------------------------------------------------------------------
 
 
+@pytest.mark.child
 def test_dask_local_cluster_gives_the_same_outdir(example_batch, tmp_path: Path) -> None:
     distributed = pytest.importorskip("distributed")
     source, local_out, _ = example_batch
@@ -516,6 +525,7 @@ def test_dask_local_cluster_gives_the_same_outdir(example_batch, tmp_path: Path)
         assert ours == theirs, path.name
 
 
+@pytest.mark.child
 def test_workers_without_the_files_get_them_with_the_task(hw2: Assignment, tmp_path: Path) -> None:
     spec = make_spec(hw2)
     elsewhere = replace(spec, rubric_path=str(tmp_path / "not-here" / "hw2.yaml"))

@@ -27,21 +27,18 @@ from grader.kit import seal as kit
 from grader.kit.build import build_kit, hint_reveals
 from grader.kit.check import check_submission, load_kit
 from grader.rubric import load_rubric
-
-from .conftest import ROOT, TINY
-
-EXAMPLES = ROOT / "submissions_example" / "hw2"
+from tests.support import EXAMPLES, HW2_RUBRIC, ROOT, TINY, TINY_RUBRIC, notebook_of, rubric_variant
 
 
 @pytest.fixture(scope="module")
 def hw2():
-    return load_assignment(ROOT / "rubrics" / "hw2.yaml")
+    return load_assignment(HW2_RUBRIC)
 
 
 @pytest.fixture(scope="module")
 def hw2_kit(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("kit")
-    build_kit(str(ROOT / "rubrics" / "hw2.yaml"), out)
+    build_kit(str(HW2_RUBRIC), out)
     return out
 
 
@@ -99,7 +96,7 @@ def test_kit_leaks_no_fixed_answer(hw2, hw2_kit):
     # every parameter count, and every unit count that is not a layer's width given in the inputs
     counts |= {p for table in tables for _, p in table if p} | {u for table in tables for u, _ in table if u > 9999}
     assert {52444644, 51381248} <= counts
-    rubric = load_rubric(ROOT / "rubrics" / "hw2.yaml").rubric
+    rubric = load_rubric(HW2_RUBRIC).rubric
     detects = next(c for q in rubric.questions for c in q.checks if c.function == "filter_detects")
     words = {*detects.compare.accepted, ref.filter_detects()}
     orders = set(ref.memory_complexity().values()) | set(ref.memory_complexity_backward_constant().values())
@@ -173,6 +170,7 @@ def _outcomes(hw2, kit_folder: Path, submission: Path) -> tuple[dict, dict, dict
     return graded, judged, {"later": later}
 
 
+@pytest.mark.child
 @pytest.mark.parametrize("name", ["correct.py", "worked_answers.py", "mistake_cross_correlation.py",
                                   "mistake_no_bias.py"])
 def test_kit_round_trip_matches_grading(hw2, hw2_kit, name):
@@ -199,6 +197,7 @@ def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
                           timeout=120, env=env)
 
 
+@pytest.mark.child
 def test_check_command_from_the_kit_folder(hw2_kit, tmp_path):
     folder = tmp_path / "student"
     shutil.copytree(hw2_kit, folder)
@@ -221,6 +220,7 @@ def test_check_command_from_the_kit_folder(hw2_kit, tmp_path):
     assert run.returncode == 2 and "no visible checks for question 9" in run.stderr
 
 
+@pytest.mark.child
 def test_an_endless_loop_ends_with_a_time_out(hw2_kit, tmp_path):
     folder = tmp_path / "student"
     shutil.copytree(hw2_kit, folder)
@@ -239,6 +239,7 @@ def test_an_endless_loop_ends_with_a_time_out(hw2_kit, tmp_path):
 # -- a second assignment: the kit knows nothing of HW2 ----------------------------------------
 
 
+@pytest.mark.child
 def test_tiny_kit_seals_literal_and_rng_free_inputs(tmp_path):
     reference = tmp_path / "reference" / "tiny.py"
     reference.parent.mkdir()
@@ -246,13 +247,10 @@ def test_tiny_kit_seals_literal_and_rng_free_inputs(tmp_path):
         def the_vectors(rng):
             return {"a": [1.0, 2.0], "b": [3.0, 4.0]}  # ignores rng: the same for everyone
     """))
-    rubric = (TINY / "rubrics" / "tiny.yaml").read_text()
-    rubric = rubric.replace("submission:\n", "template: tiny_template.py\nsubmission:\n")
-    extra = ("      - name: handout vectors\n        function: dot\n        inputs: {generator: the_vectors, seed: 5}\n"
-             "        compare: numeric\n        points: 0\n")
-    rubric = rubric.replace('  - id: "2"\n', extra + '  - id: "2"\n')
-    (tmp_path / "rubrics").mkdir()
-    (tmp_path / "rubrics" / "tiny.yaml").write_text(rubric)
+    handout = {"name": "handout vectors", "function": "dot", "inputs": {"generator": "the_vectors", "seed": 5},
+               "compare": "numeric", "points": 0}
+    rubric_variant(TINY_RUBRIC, tmp_path / "rubrics" / "tiny.yaml",
+                   lambda data: data["questions"][0]["checks"].append(handout), template="tiny_template.py")
     (tmp_path / "rubrics" / "tiny_template.py").write_text('def dot(a, b):\n    """The dot product."""\n')
     notes = build_kit(str(tmp_path / "rubrics" / "tiny.yaml"), tmp_path / "kit")
     assert any("no function normalize()" in n for n in notes)
@@ -356,10 +354,9 @@ def test_seal_tags_and_notes():
     assert kit.lock(key, "mistake 1 form 0", "a message") != locked
 
 
+@pytest.mark.child
 def test_check_accepts_a_notebook(hw2_kit, tmp_path):
     from grader.kit.check import render
-
-    from .test_notebook import notebook_of
 
     the_kit = load_kit(hw2_kit / "check")
     source = (EXAMPLES / "worked_answers.py").read_text()

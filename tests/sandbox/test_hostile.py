@@ -41,40 +41,28 @@ from grader.sandbox import policy, uid_guard, uids
 from grader.sandbox import report as sandbox_report
 from grader.sandbox.plan import Plan
 from grader.sandbox.report import SandboxReport
+from tests.support import (
+    HOSTILE,
+    HOSTILE_REFERENCE,
+    HOSTILE_RUBRIC,
+    ROOT,
+    SECRET,
+    SUBMISSIONS,
+    linux_only,
+    namespaces_available,
+    root_only,
+    with_limits,
+    with_namespaces,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
-HOSTILE = ROOT / "tests" / "hostile"
-SUBMISSIONS = HOSTILE / "submissions"
-RUBRIC = HOSTILE / "rubrics" / "hostile.yaml"
-SECRET = 7_340_033  # tests/hostile/reference/hostile.py
 MARKER = b"PWNED-BY-HOSTILE"  # in everything fake_results.py writes
-
-linux_only = pytest.mark.skipif(sys.platform != "linux", reason="the sandbox is Linux-only")
-
-
-def namespaces_available() -> bool:
-    """Whether this machine lets the grader make the sandbox's namespaces (not in Docker's defaults)."""
-    if sys.platform != "linux":
-        return False
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the probe
-        import ctypes
-
-        os._exit(0 if ctypes.CDLL(None, use_errno=True).unshare(0x00020000 | 0x40000000) == 0 else 1)
-    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
-
-
-# Mode-specific: what only the full-namespace sandbox gives (a private root, a pid namespace).
-# Every other test asserts what must hold in every mode, Docker's container included.
-with_namespaces = pytest.mark.skipif(not namespaces_available(), reason="no namespaces here (as in Docker)")
 INITIAL_PID_NAMESPACE = 0xEFFFFFFC  # the kernel's inode number of the first pid namespace
-root_only = pytest.mark.skipif(sys.platform != "linux" or os.geteuid() != 0, reason="needs root (as CI runs)")
 pytestmark = linux_only
 
 
 @pytest.fixture(scope="module")
 def hostile() -> Assignment:
-    return load_assignment(RUBRIC)
+    return load_assignment(HOSTILE_RUBRIC)
 
 
 @pytest.fixture(autouse=True)
@@ -89,24 +77,6 @@ def _sandbox_mode(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def force_mode(monkeypatch: pytest.MonkeyPatch, mode: str) -> None:
     monkeypatch.setenv("NUMGRADER_SANDBOX", mode)
     sandbox_host.host.cache_clear()
-
-
-def variant(tmp_path: Path, **limits: float) -> Assignment:
-    """The hostile assignment with other limits (its reference stays where it is)."""
-    text = RUBRIC.read_text()
-    block = "".join(f"  {key}: {value}\n" for key, value in limits.items())
-    text = text.replace("limits:\n", "limits:\n" + block, 1)
-    for key in limits:  # drop the original line of each overridden limit
-        lines = text.splitlines(keepends=True)
-        seen = [i for i, line in enumerate(lines) if line.startswith(f"  {key}: ")]
-        if len(seen) > 1:
-            del lines[seen[1]]
-        text = "".join(lines)
-    text = text.replace("submission:\n", f"reference: {HOSTILE / 'reference' / 'hostile.py'}\nsubmission:\n", 1)
-    path = tmp_path / "rubric" / "hostile.yaml"
-    path.parent.mkdir(exist_ok=True)
-    path.write_text(text)
-    return load_assignment(path)
 
 
 # -- "nothing changed outside the temporary directory" -----------------------------------------
@@ -179,7 +149,7 @@ def outcome(report: Report, function: str) -> tuple[str, str]:
     return result.outcome.status, result.verdict.message
 
 
-def grade_cli(submission: Path, out: Path, rubric: Path = RUBRIC, env: dict[str, str] | None = None,
+def grade_cli(submission: Path, out: Path, rubric: Path = HOSTILE_RUBRIC, env: dict[str, str] | None = None,
               cwd: Path | None = None) -> tuple[subprocess.CompletedProcess[str], dict[str, object]]:
     """`grader grade` in a process of its own, as Gradescope runs it; returns (process, results)."""
     command = [sys.executable, "-m", "grader", "grade", str(submission), "--assignment", str(rubric),
@@ -244,12 +214,13 @@ def secret():
 '''
 
 
+@pytest.mark.child
 @root_only
 @with_namespaces
 def test_as_root_the_child_runs_jailed_as_its_own_user(tmp_path: Path) -> None:
     probe = tmp_path / "hostile.py"
-    probe.write_text(PROBE % {"project": str(ROOT), "reference": str(HOSTILE / "reference" / "hostile.py")})
-    with unchanged(tmp_path), ChildSession(probe, "hostile", load_assignment(RUBRIC).rubric.limits) as session:
+    probe.write_text(PROBE % {"project": str(ROOT), "reference": str(HOSTILE_REFERENCE)})
+    with unchanged(tmp_path), ChildSession(probe, "hostile", load_assignment(HOSTILE_RUBRIC).rubric.limits) as session:
         assert session.start().ok
         result = session.call("add", [1, 2], 5)
         report = session.sandbox
@@ -286,7 +257,8 @@ def test_the_report_names_missing_protections() -> None:
             "processes_contained": True, "seccomp_on": True, "warnings": []}
     assert sandbox_report.weaknesses(SandboxReport.from_json(held)) == []
     # Only a real True holds: a child that wrote "true" or 1 has not proved anything.
-    assert len(sandbox_report.weaknesses(SandboxReport.from_json({**held, "network_cut": "true", "seccomp_on": 1}))) == 2
+    unproved = SandboxReport.from_json({**held, "network_cut": "true", "seccomp_on": 1})
+    assert len(sandbox_report.weaknesses(unproved)) == 2
     texts = {"processes": "descendants killed when grading ends (no pid namespace)",
              "filesystem": "NOT isolated (no mount namespace, no Landlock): the reference may be readable"}
     assert sandbox_report.weaknesses(SandboxReport.from_json(
@@ -294,6 +266,7 @@ def test_the_report_names_missing_protections() -> None:
         f"filesystem: {texts['filesystem']}", f"processes: {texts['processes']}"]
 
 
+@pytest.mark.child
 def test_an_honest_submission_is_graded_normally(hostile: Assignment) -> None:
     report = graded(hostile, SUBMISSIONS / "correct.py")
     assert report.score == 2 and outcome(report, "secret")[0] == "ok"
@@ -301,6 +274,7 @@ def test_an_honest_submission_is_graded_normally(hostile: Assignment) -> None:
 
 # -- the attacks -------------------------------------------------------------------------------
 
+@pytest.mark.child
 def test_fake_results_json_reaches_nothing(tmp_path: Path) -> None:
     out = tmp_path / "results" / "results.json"
     out.parent.mkdir()
@@ -315,6 +289,7 @@ def test_fake_results_json_reaches_nothing(tmp_path: Path) -> None:
     assert canary.read_text() == "{}"
 
 
+@pytest.mark.child
 def test_values_that_claim_equality_are_not_believed(hostile: Assignment) -> None:
     report = graded(hostile, SUBMISSIONS / "always_true.py")
     assert report.score == 0
@@ -324,6 +299,7 @@ def test_values_that_claim_equality_are_not_believed(hostile: Assignment) -> Non
     assert status == "ok" and "received 0, expected 3" in message
 
 
+@pytest.mark.child
 def test_monkeypatching_the_child_changes_nothing_in_the_grader(hostile: Assignment) -> None:
     report = graded(hostile, SUBMISSIONS / "monkeypatch.py")
     assert report.score == 0
@@ -333,6 +309,7 @@ def test_monkeypatching_the_child_changes_nothing_in_the_grader(hostile: Assignm
         unittest.TestCase().assertEqual(1, 2)
 
 
+@pytest.mark.child
 def test_searching_the_filesystem_finds_no_answer_key(hostile: Assignment) -> None:
     report = graded(hostile, SUBMISSIONS / "find_reference.py")
     # In every mode: the answer key is not read (by a private view, Landlock, or its mode alone).
@@ -342,6 +319,7 @@ def test_searching_the_filesystem_finds_no_answer_key(hostile: Assignment) -> No
         assert "references=[] rubrics=[]" in report.student_output
 
 
+@pytest.mark.child
 def test_without_the_sandbox_the_same_search_succeeds(hostile: Assignment, monkeypatch: pytest.MonkeyPatch) -> None:
     """The control: the attack is real, so the test above tests something."""
     force_mode(monkeypatch, "off")
@@ -350,6 +328,7 @@ def test_without_the_sandbox_the_same_search_succeeds(hostile: Assignment, monke
     assert report.score == 3, report.student_output
 
 
+@pytest.mark.child
 def test_the_graders_environment_and_memory_are_out_of_reach(tmp_path: Path) -> None:
     secret_env = {"HOSTILE_ANSWER": str(SECRET)}
     out = tmp_path / "results.json"
@@ -362,6 +341,7 @@ def test_the_graders_environment_and_memory_are_out_of_reach(tmp_path: Path) -> 
     assert control["score"] == 3
 
 
+@pytest.mark.child
 def test_ending_the_process_fails_only_that_call(hostile: Assignment) -> None:
     report = graded(hostile, SUBMISSIONS / "exit_in_call.py")
     assert report.score == 1 and outcome(report, "add")[0] == "ok"
@@ -370,26 +350,30 @@ def test_ending_the_process_fails_only_that_call(hostile: Assignment) -> None:
     assert status == "exited" and message.startswith("the function ended the process")
 
 
+@pytest.mark.child
 def test_a_memory_bomb_at_import(hostile: Assignment) -> None:
     report = graded(hostile, SUBMISSIONS / "memory_bomb_import.py")
     assert report.score == 0
     assert report.import_error == "exceeded the memory limit (1 GiB) while importing the module"
 
 
+@pytest.mark.child
 def test_a_memory_bomb_in_a_call(hostile: Assignment) -> None:
     report = graded(hostile, SUBMISSIONS / "memory_bomb_call.py")
     assert report.score == 1
     assert outcome(report, "mean") == ("memory", "exceeded the memory limit (1 GiB)")
 
 
+@pytest.mark.child
 def test_a_process_killed_while_using_its_memory(tmp_path: Path) -> None:
-    assignment = variant(tmp_path, memory_mb=512, call_seconds=20)
+    assignment = load_assignment(with_limits(HOSTILE_RUBRIC, tmp_path, memory_mb=512, call_seconds=20))
     report = graded(assignment, SUBMISSIONS / "memory_killed.py")
     status, message = outcome(report, "mean")
     assert status == "memory" and message == "exceeded the memory limit (512 MiB): the process was killed by SIGKILL"
     assert report.score == 1
 
 
+@pytest.mark.child
 def test_a_cpu_loop_at_import(hostile: Assignment) -> None:
     started = time.perf_counter()
     report = graded(hostile, SUBMISSIONS / "cpu_loop_import.py")
@@ -397,12 +381,14 @@ def test_a_cpu_loop_at_import(hostile: Assignment) -> None:
     assert report.score == 0 and time.perf_counter() - started < 10
 
 
+@pytest.mark.child
 def test_a_cpu_loop_in_a_call(hostile: Assignment) -> None:
     report = graded(hostile, SUBMISSIONS / "cpu_loop_call.py")
     assert outcome(report, "mean") == ("timeout", "exceeded the time limit (1 s)")
     assert report.score == 1 and outcome(report, "secret")[0] == "ok"  # the next call got a fresh child
 
 
+@pytest.mark.child
 def test_detached_children_do_not_survive_grading(hostile: Assignment, tmp_path: Path) -> None:
     submission, mark = sleepers(tmp_path)
     report = graded(hostile, submission)
@@ -410,6 +396,7 @@ def test_detached_children_do_not_survive_grading(hostile: Assignment, tmp_path:
     assert survivors(mark) == []
 
 
+@pytest.mark.child
 def test_a_200_mb_flood_of_output_is_cut_and_fast(hostile: Assignment) -> None:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.perf_counter()
@@ -424,6 +411,7 @@ def test_a_200_mb_flood_of_output_is_cut_and_fast(hostile: Assignment) -> None:
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak < 50 * 1024  # KiB: nothing piled up
 
 
+@pytest.mark.child
 def test_deep_recursion_names_the_exception(hostile: Assignment) -> None:
     report = graded(hostile, SUBMISSIONS / "recursion.py")
     status, message = outcome(report, "mean")
@@ -431,12 +419,14 @@ def test_deep_recursion_names_the_exception(hostile: Assignment) -> None:
     assert report.score == 1
 
 
+@pytest.mark.child
 def test_a_crash_names_the_signal(hostile: Assignment) -> None:
     report = graded(hostile, SUBMISSIONS / "crash.py")
     assert outcome(report, "mean") == ("crashed", "the process was killed by SIGSEGV")
     assert report.score == 1
 
 
+@pytest.mark.child
 def test_a_huge_array_is_output_too_large(hostile: Assignment) -> None:
     report = graded(hostile, SUBMISSIONS / "huge_output.py")
     status, message = outcome(report, "mean")
@@ -472,6 +462,7 @@ class AnswerServer:
         self.socket.close()
 
 
+@pytest.mark.child
 def test_the_network_is_cut(hostile: Assignment, tmp_path: Path) -> None:
     server = AnswerServer()
     try:
@@ -489,6 +480,7 @@ def test_the_network_is_cut(hostile: Assignment, tmp_path: Path) -> None:
 
 
 # -- bad files: a clear message, zero points, and `grader grade` still exits 0 -----------------
+# (A bad file is refused before any child starts: the tests graded in-process here start none.)
 
 def _zip(path: Path) -> None:
     with zipfile.ZipFile(path, "w") as archive:
@@ -502,7 +494,7 @@ BAD_FILES = {
     "50 MB": (lambda p: p.write_bytes(b"x = 1\n" + b"#" * (50 * 1024 * 1024) + b"\n"), "is too large (50.0 MB"),
     "a zip": (_zip, "is a zip archive, not Python source"),
     "a notebook": (lambda p: p.write_text('{"cells": [], "metadata": {}, "nbformat": 4}'), "is a Jupyter notebook"),
-    "a link out": (lambda p: p.symlink_to(HOSTILE / "reference" / "hostile.py"), "is a symbolic link to"),
+    "a link out": (lambda p: p.symlink_to(HOSTILE_REFERENCE), "is a symbolic link to"),
 }
 
 
@@ -518,6 +510,7 @@ def test_a_bad_file_gets_a_clear_message_and_zero(kind: str, hostile: Assignment
     assert to_results(report).score == 0
 
 
+@pytest.mark.child
 def test_a_bad_file_still_exits_0_from_the_cli(tmp_path: Path) -> None:
     submission = tmp_path / "hostile.py"
     _zip(submission)
@@ -528,12 +521,13 @@ def test_a_bad_file_still_exits_0_from_the_cli(tmp_path: Path) -> None:
 def test_a_folder_where_the_file_was_expected(tmp_path: Path) -> None:
     folder = tmp_path / "hostile.py"
     folder.mkdir()
-    with ChildSession(folder, "hostile", load_assignment(RUBRIC).rubric.limits) as session:
+    with ChildSession(folder, "hostile", load_assignment(HOSTILE_RUBRIC).rubric.limits) as session:
         first = session.start()
         assert first.status == "import_failed" and first.message == "hostile.py is a folder, not a Python file"
         assert session.call("add", [1, 2], 1).status == "import_failed"
 
 
+@pytest.mark.child
 def test_a_folder_where_the_file_was_expected_exits_0_from_the_cli(tmp_path: Path) -> None:
     upload = tmp_path / "upload"
     (upload / "hostile.py").mkdir(parents=True)
@@ -561,6 +555,7 @@ def _modes() -> list[str]:
     return modes
 
 
+@pytest.mark.child
 @pytest.mark.parametrize("mode", _modes())
 def test_degraded_modes_still_hold(mode: str, hostile: Assignment, monkeypatch: pytest.MonkeyPatch,
                                    tmp_path: Path) -> None:
@@ -579,12 +574,14 @@ def test_degraded_modes_still_hold(mode: str, hostile: Assignment, monkeypatch: 
         weak = sandbox_report.weaknesses(session.sandbox)
     # Without Landlock (Docker before 23) the filesystem is not fenced, and the report says so: the
     # answer key then holds by its file mode alone (the search above read nothing).
-    expected_weak = ("network", "seccomp") if sandbox_host.host().landlock_abi == 0 else ("filesystem", "network", "seccomp")
+    fenced = sandbox_host.host().landlock_abi != 0
+    expected_weak = ("filesystem", "network", "seccomp") if fenced else ("network", "seccomp")
     assert not any(w.startswith(expected_weak) for w in weak), weak
     if sandbox_host.host().landlock_abi == 0:
         assert any(w.startswith("filesystem: NOT isolated") for w in weak), weak
 
 
+@pytest.mark.child
 @root_only
 def test_the_child_fails_closed_when_it_cannot_drop_privileges(monkeypatch: pytest.MonkeyPatch) -> None:
     real_plan = policy.make
@@ -593,7 +590,7 @@ def test_the_child_fails_closed_when_it_cannot_drop_privileges(monkeypatch: pyte
         return dataclasses.replace(real_plan(*args, **kwargs), uid=0)
 
     monkeypatch.setattr(policy, "make", as_root)
-    with ChildSession(SUBMISSIONS / "correct.py", "hostile", load_assignment(RUBRIC).rubric.limits) as session:
+    with ChildSession(SUBMISSIONS / "correct.py", "hostile", load_assignment(HOSTILE_RUBRIC).rubric.limits) as session:
         first = session.start()
     assert first.status == "import_failed"
     assert first.message == "the grader's sandbox could not be set up: ValueError: refusing to run as uid 0, gid 0"
@@ -611,6 +608,7 @@ def _in_own_pid_namespace(*args: str) -> dict[str, object]:
     return dict(json.loads(process.stdout.strip().splitlines()[-1]))
 
 
+@pytest.mark.child
 @root_only
 @pytest.mark.parametrize(("forced", "why"), [
     (("0",), "the plan names root"),
@@ -642,6 +640,7 @@ def test_uid_guard_refuses_every_uid_but_a_free_leased_one() -> None:
     assert not uid_guard.kill_all_of(0, 0) and not uid_guard.kill_all_of(65534, 65000)
 
 
+@pytest.mark.child
 @root_only
 def test_the_uid_sweep_kills_what_a_uid_left_behind() -> None:
     lease = uids.UidLease()
@@ -656,6 +655,7 @@ def test_the_uid_sweep_kills_what_a_uid_left_behind() -> None:
         lease.release()
 
 
+@pytest.mark.child
 @pytest.mark.parametrize("same_group", [False, True])
 def test_a_call_cannot_read_ahead_into_a_later_group(same_group: bool) -> None:
     """Requests are pipelined within a group only: reading fd 0 during a visible call finds no

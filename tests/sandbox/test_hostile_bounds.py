@@ -19,14 +19,26 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import assert_valid_results
-from tests.test_hostile import ROOT, RUBRIC, with_namespaces
+from tests.support import (
+    BOUNDS,
+    BOUNDS_RUBRIC,
+    HOSTILE,
+    HOSTILE_REFERENCE,
+    HOSTILE_RUBRIC,
+    ROOT,
+    SUBMISSIONS,
+    assert_valid_results,
+    linux_only,
+    root_only,
+    rubric_variant,
+    with_limits,
+    with_namespaces,
+)
 
-BOUNDS = Path(__file__).resolve().parent / "hostile" / "bounds"
 RESULTS_BUDGET = 1024 * 1024  # the default limits.results_kb
 GRADER_MB = 400  # the grader's own peak (it holds numpy, pydantic, sympy): far below the attacks' gigabytes
 
-pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the sandbox is Linux-only")
+pytestmark = linux_only
 
 # Runs the console script's entry() in this interpreter and writes the grader's own peak RSS
 # (KiB) to argv[1] when it exits: the grader's memory, not the child's.
@@ -50,7 +62,7 @@ class Graded:
         return next(t for t in self.results["tests"] if t.get("extra_data", {}).get("function") == function)
 
 
-def bounded_grade(submission: Path, tmp_path: Path, results_schema: dict[str, Any], *, rubric: Path = RUBRIC,
+def bounded_grade(submission: Path, tmp_path: Path, results_schema: dict[str, Any], *, rubric: Path = HOSTILE_RUBRIC,
                   seconds: float = 60, env: dict[str, str] | None = None, budget: int = RESULTS_BUDGET,
                   quiet: bool = True, cwd: Path | None = None) -> Graded:
     """`grader grade SUBMISSION --json` in a process of its own (in `cwd`, default tmp_path);
@@ -77,6 +89,7 @@ def bounded_grade(submission: Path, tmp_path: Path, results_schema: dict[str, An
 
 # -- 7. values the wire cannot encode -------------------------------------------------------------
 
+@pytest.mark.child
 def test_values_the_wire_cannot_carry_fail_their_own_check_clearly(tmp_path: Path, results_schema: dict) -> None:
     graded = bounded_grade(BOUNDS / "unencodable.py", tmp_path, results_schema)
     assert graded.test("add")["score"] == 1  # a correct longdouble crosses as a float
@@ -84,6 +97,7 @@ def test_values_the_wire_cannot_carry_fail_their_own_check_clearly(tmp_path: Pat
     assert "returned an integer of more than 3,000 digits" in graded.test("secret")["output"]
 
 
+@pytest.mark.child
 def test_an_answer_whose_encoding_raises_fails_that_answer_only(tmp_path: Path, results_schema: dict) -> None:
     graded = bounded_grade(BOUNDS / "encoding_raises.py", tmp_path, results_schema)
     assert graded.test("add")["score"] == 1
@@ -94,20 +108,14 @@ def test_an_answer_whose_encoding_raises_fails_that_answer_only(tmp_path: Path, 
 
 # -- 6. time limits and the call plan -------------------------------------------------------------
 
-def _rubric_with(tmp_path: Path, **limits: float) -> Path:
-    from tests.test_hostile import variant
-
-    variant(tmp_path, **limits)
-    return tmp_path / "rubric" / "hostile.yaml"
-
-
+@pytest.mark.child
 @with_namespaces  # call plans are kept only where the sandbox has a private filesystem
 def test_a_dropped_call_plan_costs_the_submission_no_time(tmp_path: Path, results_schema: dict) -> None:
     """The first run saves a call plan; the second starts the calls from it, sees a time-out it
     cannot trust (the machine was busy loading), and grades the ordinary way. Both runs must give
     every call its time, and the second may not take much longer than the first (the dropped run
     stops at its first untrusted outcome: the submission never gets twice its time)."""
-    rubric = _rubric_with(tmp_path, submission_seconds=3.5)
+    rubric = with_limits(HOSTILE_RUBRIC, tmp_path, submission_seconds=3.5)
     cache = tmp_path / "cache"
     env = {"NUMGRADER_CACHE": str(cache)}
     first = bounded_grade(BOUNDS / "slow_but_honest.py", tmp_path, results_schema, rubric=rubric, env=env)
@@ -123,7 +131,6 @@ def test_a_dropped_call_plan_costs_the_submission_no_time(tmp_path: Path, result
 
 # -- 2. the size of everything the child says ----------------------------------------------------
 
-BOUNDS_RUBRIC = ROOT / "tests" / "hostile" / "rubrics" / "bounds.yaml"
 LONGEST_MESSAGE = 2_200  # grader.text.MESSAGE_CHARS and the note that says what was cut
 
 
@@ -131,11 +138,13 @@ def _longest_text(results: dict[str, Any]) -> int:
     return max(len(t["output"]) for t in results["tests"])
 
 
+@pytest.mark.child
 def test_an_honest_bounds_submission_scores_everything_but_the_secret(tmp_path: Path, results_schema: dict) -> None:
     graded = bounded_grade(BOUNDS / "bounds_correct.py", tmp_path, results_schema, rubric=BOUNDS_RUBRIC)
     assert graded.results["score"] == 4
 
 
+@pytest.mark.child
 def test_megabytes_of_text_from_the_child_are_capped_in_the_grader(tmp_path: Path, results_schema: dict) -> None:
     graded = bounded_grade(BOUNDS / "huge_texts.py", tmp_path, results_schema, rubric=BOUNDS_RUBRIC)
     assert graded.size < 64 * 1024, graded.size  # from over 12 MB of text
@@ -149,6 +158,7 @@ def test_megabytes_of_text_from_the_child_are_capped_in_the_grader(tmp_path: Pat
     assert graded.results["score"] == pytest.approx(2 * (1 / 2) * (1 / 3) / (1 / 2 + 1 / 3))
 
 
+@pytest.mark.child
 def test_an_import_failure_is_written_once_and_capped(tmp_path: Path, results_schema: dict) -> None:
     graded = bounded_grade(BOUNDS / "huge_exception_name.py", tmp_path, results_schema, rubric=BOUNDS_RUBRIC)
     assert graded.results["score"] == 0 and graded.size < 16 * 1024
@@ -158,6 +168,7 @@ def test_an_import_failure_is_written_once_and_capped(tmp_path: Path, results_sc
         assert "EEEE" not in test["output"]
 
 
+@pytest.mark.child
 def test_a_syntax_error_on_a_line_of_megabytes(tmp_path: Path, results_schema: dict) -> None:
     submission = tmp_path / "bounds.py"
     submission.write_text("def add(a, b):\n    return a + b\nx = 1 " + "a" * 1_800_000 + " 2\n")
@@ -166,11 +177,10 @@ def test_a_syntax_error_on_a_line_of_megabytes(tmp_path: Path, results_schema: d
     assert graded.size < 16 * 1024
 
 
+@pytest.mark.child
 def test_results_never_exceed_the_rubrics_budget(tmp_path: Path, results_schema: dict) -> None:
     """64 KB of the submission's own output, in a results budget of 16 KB: cut, and the cut is said."""
-    from tests.test_hostile import SUBMISSIONS
-
-    rubric = _rubric_with(tmp_path, results_kb=16)
+    rubric = with_limits(HOSTILE_RUBRIC, tmp_path, results_kb=16)
     graded = bounded_grade(SUBMISSIONS / "flood.py", tmp_path, results_schema, rubric=rubric, budget=16 * 1024)
     assert "Some texts were cut to keep these results under 16 KB" in graded.results["output"]
     assert graded.results["score"] == 2  # the scores stand
@@ -203,6 +213,7 @@ def _unsafe_characters(text: str) -> list[str]:
     return [char for char in UNSAFE if char in text] + [c for c in text if 0xD800 <= ord(c) <= 0xDFFF]
 
 
+@pytest.mark.child
 def test_control_characters_bidi_and_surrogates_are_shown_as_escapes(tmp_path: Path, results_schema: dict) -> None:
     graded = bounded_grade(BOUNDS / "control_text.py", tmp_path, results_schema, rubric=BOUNDS_RUBRIC, quiet=False)
     raw = (tmp_path / "out" / "results.json").read_text(encoding="utf-8")
@@ -214,11 +225,12 @@ def test_control_characters_bidi_and_surrogates_are_shown_as_escapes(tmp_path: P
     assert "\\x1b[2J" in graded.results["extra_data"]["student_output"]
 
 
+@pytest.mark.child
 def test_a_notebook_line_with_a_lone_surrogate(tmp_path: Path, results_schema: dict) -> None:
     cells = [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
               "source": "%load_ext \\udcff\\u001b[2J\ndef add(a, b):\n    return a + b\n"}]
-    text = '{"cells": %s, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}' % json.dumps(cells).replace(
-        "\\\\u", "\\u")
+    escaped = json.dumps(cells).replace("\\\\u", "\\u")  # JSON escapes in the file: a lone surrogate, an ESC
+    text = f'{{"cells": {escaped}, "metadata": {{}}, "nbformat": 4, "nbformat_minor": 5}}'
     notebook = tmp_path / "bounds.ipynb"
     notebook.write_text(text, encoding="utf-8")
     graded = bounded_grade(notebook, tmp_path, results_schema, rubric=BOUNDS_RUBRIC)
@@ -229,6 +241,7 @@ def test_a_notebook_line_with_a_lone_surrogate(tmp_path: Path, results_schema: d
 
 # -- 3. the grader's own work on student data has a time bound ------------------------------------
 
+@pytest.mark.child
 def test_answers_that_would_take_the_grader_minutes_fail_fast(tmp_path: Path, results_schema: dict) -> None:
     graded = bounded_grade(BOUNDS / "costly_to_judge.py", tmp_path, results_schema, rubric=BOUNDS_RUBRIC,
                            seconds=25)
@@ -285,6 +298,7 @@ def test_the_time_budget_stops_python_loops_on_any_thread() -> None:
     assert all(0.2 <= seconds < 1.0 and text == "4950" for seconds, text in found), found
 
 
+@pytest.mark.child
 def test_a_notebook_of_thirty_thousand_magic_lines_converts_in_linear_time(tmp_path: Path,
                                                                          results_schema: dict) -> None:
     source = "def add(a, b):\n    return a + b\n" + "%time x = 1\n" * 30_000
@@ -296,6 +310,7 @@ def test_a_notebook_of_thirty_thousand_magic_lines_converts_in_linear_time(tmp_p
     assert graded.test("add")["score"] == 1 and "and 29988 more" in graded.results["output"]
 
 
+@pytest.mark.child
 def test_a_line_number_of_five_thousand_digits(tmp_path: Path, results_schema: dict) -> None:
     """A forged answer whose message names "line <5,000 digits>": mapping it back to the notebook's
     cells must not parse the number (int() refuses 5,000 digits, and the results were lost)."""
@@ -315,9 +330,10 @@ def test_a_line_number_of_five_thousand_digits(tmp_path: Path, results_schema: d
 
 # -- 1. submission paths -------------------------------------------------------------------------
 
-HOSTILE_REFERENCE = ROOT / "tests" / "hostile" / "reference"
+REFERENCE_FOLDER = HOSTILE / "reference"  # the hostile assignment's answer keys
 
 
+@pytest.mark.child
 @pytest.mark.parametrize("through", ["the reference folder", "/proc/self/cwd"])
 def test_a_linked_folder_is_never_searched(through: str, tmp_path: Path, results_schema: dict) -> None:
     """`solutions -> reference/` made the reference module the student's work: full marks."""
@@ -325,9 +341,9 @@ def test_a_linked_folder_is_never_searched(through: str, tmp_path: Path, results
     upload.mkdir()
     if through == "/proc/self/cwd":  # the grader's working folder, seen from the grader itself
         (upload / "solutions").symlink_to("/proc/self/cwd")
-        cwd = HOSTILE_REFERENCE
+        cwd = REFERENCE_FOLDER
     else:
-        (upload / "solutions").symlink_to(HOSTILE_REFERENCE)
+        (upload / "solutions").symlink_to(REFERENCE_FOLDER)
         cwd = tmp_path
     graded = bounded_grade(upload, tmp_path, results_schema, cwd=cwd)
     assert graded.results["score"] == 0
@@ -335,6 +351,7 @@ def test_a_linked_folder_is_never_searched(through: str, tmp_path: Path, results
     assert "solutions (a link, not followed)" in graded.results["output"]
 
 
+@pytest.mark.child
 @pytest.mark.parametrize(("name", "what"), [("hostile.ipynb", "notebook"), ("hostile.py", "Python file")])
 def test_a_fifo_where_the_file_was_expected_does_not_hang(name: str, what: str, tmp_path: Path,
                                                           results_schema: dict) -> None:
@@ -346,10 +363,9 @@ def test_a_fifo_where_the_file_was_expected_does_not_hang(name: str, what: str, 
     assert f"{name} is a named pipe (FIFO), not a {what}" in graded.results["output"]
 
 
+@pytest.mark.child
 def test_a_link_inside_the_submission_is_refused_too(tmp_path: Path, results_schema: dict) -> None:
     """Even a link to a file of the submission itself: a file graded is never reached through a link."""
-    from tests.test_hostile import SUBMISSIONS
-
     upload = tmp_path / "upload"
     upload.mkdir()
     (upload / "real.py").write_text((SUBMISSIONS / "correct.py").read_text())
@@ -364,17 +380,14 @@ def test_a_batch_reads_no_linked_folder_fifo_or_device(tmp_path: Path) -> None:
     student = tmp_path / "alice"
     (student / "hw").mkdir(parents=True)
     (student / "hw" / "hostile.py").write_text("x = 1\n")
-    (student / "secret").symlink_to(HOSTILE_REFERENCE)
-    (student / "hw" / "link.py").symlink_to(HOSTILE_REFERENCE / "hostile.py")
+    (student / "secret").symlink_to(REFERENCE_FOLDER)
+    (student / "hw" / "link.py").symlink_to(HOSTILE_REFERENCE)
     os.mkfifo(student / "pipe")
     (student / "null").symlink_to("/dev/zero")
     assert submission_files(student) == [("alice/hw/hostile.py", b"x = 1\n")]
 
 
 # -- 5. memory is bounded for the whole sandbox --------------------------------------------------
-
-root_only = pytest.mark.skipif(os.geteuid() != 0, reason="needs root (as CI runs)")
-
 
 def _memory_cgroup_available() -> bool:
     from grader.sandbox import cgroup
@@ -386,6 +399,7 @@ def _memory_cgroup_available() -> bool:
     return True
 
 
+@pytest.mark.child
 def test_the_sandbox_refuses_shared_memory_and_is_the_oom_killers_first_choice(tmp_path: Path,
                                                                              results_schema: dict) -> None:
     graded = bounded_grade(BOUNDS / "memory_together.py", tmp_path, results_schema, rubric=BOUNDS_RUBRIC)
@@ -395,6 +409,7 @@ def test_the_sandbox_refuses_shared_memory_and_is_the_oom_killers_first_choice(t
     assert "memfd and SysV shared memory refused" in seccomp
 
 
+@pytest.mark.child
 def test_the_submissions_processes_are_the_oom_killers_first_choice(tmp_path: Path) -> None:
     from grader.assignment import load_assignment
     from grader.boundary.session import ChildSession
@@ -406,13 +421,14 @@ def test_the_submissions_processes_are_the_oom_killers_first_choice(tmp_path: Pa
                      "        return int(open('/proc/self/oom_score_adj').read())\n"
                      "    except OSError:\n"
                      "        return None  # Landlock keeps /proc closed\n")
-    with ChildSession(probe, "hostile", load_assignment(RUBRIC).rubric.limits) as session:
+    with ChildSession(probe, "hostile", load_assignment(HOSTILE_RUBRIC).rubric.limits) as session:
         assert session.start().ok
         seen = session.call("add", [1, 2], 5)
         fenced = session.sandbox is not None and session.sandbox.filesystem.startswith("landlock")
     assert seen.ok and (seen.value == 1000 or (seen.value is None and fenced)), seen
 
 
+@pytest.mark.child
 @root_only
 def test_processes_holding_memory_together_are_bounded_by_the_sandboxs_cgroup(tmp_path: Path,
                                                                              results_schema: dict) -> None:
@@ -435,6 +451,7 @@ def _container_cgroup(mb: int) -> Any:
     return cgroup.create(f"numgrader-container-{os.getpid()}", mb << 20, 4096)
 
 
+@pytest.mark.child
 @root_only
 @pytest.mark.parametrize("mode", ["auto", "nonamespaces"])
 def test_the_grader_survives_a_768_mb_container(mode: str, tmp_path: Path, results_schema: dict) -> None:
@@ -470,6 +487,7 @@ def test_the_grader_survives_a_768_mb_container(mode: str, tmp_path: Path, resul
     assert scores["order"] == 1 and scores["iterations"] == 1  # the grading went on, with the real grade
 
 
+@pytest.mark.child
 def test_the_grader_outlives_a_submission_that_fills_its_container(tmp_path: Path, results_schema: dict) -> None:
     """In every mode, with no cgroup of the sandbox's own: 31 processes of 24 MB and 13 SysV segments
     of 64 MB. Under tests/docker_like.py --memory-mb 768 (make test-container) the whole run is in
@@ -505,7 +523,7 @@ def test_a_rubrics_file_name_has_no_folders(filename: str, tmp_path: Path) -> No
     from grader.errors import RubricError
 
     bad = tmp_path / "bad.yaml"
-    bad.write_text(RUBRIC.read_text().replace("filename: hostile.py", f"filename: {json.dumps(filename)}"))
+    rubric_variant(HOSTILE_RUBRIC, bad, lambda data: data["submission"].update(filename=filename))
     with pytest.raises(RubricError, match="must be a file name"):
         load_assignment(bad)
 
@@ -534,7 +552,7 @@ def test_judging_time_is_bounded_for_the_whole_submission_too() -> None:
     from grader.boundary.outcome import Outcome
     from grader.judging import JudgingClock
 
-    case = load_assignment(RUBRIC).cases[0]
+    case = load_assignment(HOSTILE_RUBRIC).cases[0]
     clock = JudgingClock(per_case=5.0, left=0.0)
     result = clock.judge(case, Outcome("ok", value=5), {})
     assert result.score == 0 and "time for judging this submission ran out" in result.verdict.message
@@ -553,14 +571,14 @@ def test_a_notebook_of_more_cells_than_the_limit_is_refused_before_parsing(tmp_p
     assert time.perf_counter() - started < 1
 
 
+@pytest.mark.child
 def test_no_call_plan_without_a_private_filesystem(tmp_path: Path, results_schema: dict) -> None:
     """Without a private view, a dropped prefetch's child (which ran hidden calls) could leave their
     inputs in a world-writable folder for the ordinary run's visible checks: no plan is kept there."""
-    from tests.test_hostile import SUBMISSIONS
-
     cache = tmp_path / "cache"
     env = {"NUMGRADER_CACHE": str(cache)}
-    bounded_grade(SUBMISSIONS / "correct.py", tmp_path, results_schema, env={**env, "NUMGRADER_SANDBOX": "nonamespaces"})
+    bounded_grade(SUBMISSIONS / "correct.py", tmp_path, results_schema,
+                  env={**env, "NUMGRADER_SANDBOX": "nonamespaces"})
     assert not list(cache.glob("plan-*.json"))
     graded = bounded_grade(SUBMISSIONS / "correct.py", tmp_path, results_schema, env=env)
     if graded.results["extra_data"]["sandbox"].get("private_root") is True:  # the full sandbox: plans are kept

@@ -1,29 +1,24 @@
-"""The engine end to end on the tiny assignment: scores, messages, limits, the process boundary."""
+"""The engine end to end on the tiny assignment: scores, messages, limits, results.
+
+(The process boundary's own tests are in tests/boundary/: test_session.py, test_wire.py.)"""
 
 from __future__ import annotations
 
-import io
 import json
-import pickle
-import re
 import subprocess
 import sys
 import textwrap
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from grader.assignment import load_assignment
-from grader.boundary import wire
-from grader.boundary.outcome import Call, pack_call
-from grader.boundary.session import ChildSession
 from grader.grading import grade
 from grader.results import to_results
-from grader.rubric import Limits
+from tests.support import TINY, TINY_RUBRIC, assert_valid_results, tiny_variant, with_limits
 
-from .conftest import ROOT, TINY, assert_valid_results
+pytestmark = pytest.mark.child  # every test here grades, in a child process
 
 CORRECT = (TINY / "submissions" / "correct.py").read_text()
 
@@ -40,13 +35,7 @@ def by_key(report) -> dict[str, object]:
 
 def fast_tiny(tmp_path: Path, **limits: float):
     """The tiny assignment with shorter limits, for tests that wait for a time-out."""
-    text = (TINY / "rubrics" / "tiny.yaml").read_text()
-    for key, value in limits.items():
-        text = text.replace(f"  {key}: ", f"  {key}: {value}  # ", 1)
-    rubric = tmp_path / "rubric" / "tiny.yaml"
-    rubric.parent.mkdir()
-    rubric.write_text(text.replace("submission:\n", f"reference: {TINY / 'reference' / 'tiny.py'}\nsubmission:\n"))
-    return load_assignment(rubric)
+    return load_assignment(with_limits(TINY_RUBRIC, tmp_path, **limits))
 
 
 def test_correct_submission_gets_full_marks(tiny, results_schema):
@@ -119,7 +108,7 @@ def test_syntax_error_gives_zero_with_the_line_and_exit_0(tmp_path, results_sche
     path = submit(tmp_path, "import numpy\n\ndef dot(a, b)\n    return 1\n")
     out = tmp_path / "results.json"
     run = subprocess.run([sys.executable, "-m", "grader", "grade", str(path), "--assignment",
-                          str(TINY / "rubrics" / "tiny.yaml"), "--json", str(out)], capture_output=True, text=True)
+                          str(TINY_RUBRIC), "--json", str(out)], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     data = assert_valid_results(out.read_text(), results_schema)
     assert data["score"] == 0
@@ -220,59 +209,9 @@ def test_object_arrays_and_pickles_never_cross(tmp_path, tiny):
     assert "dtype object" in result.verdict.message
 
 
-class Boom:
-    def __reduce__(self):
-        return (Path.touch, (Path("/tmp/grader-unpickled-marker"),))
-
-
-def test_parent_never_unpickles_even_a_forged_message():
-    marker = Path("/tmp/grader-unpickled-marker")
-    marker.unlink(missing_ok=True)
-    buffer = io.BytesIO()
-    np.save(buffer, np.array([Boom()], dtype=object), allow_pickle=True)
-    forged_json = json.dumps({"body": {"op": "result", "value": {"$array": 0}}, "blobs": [len(buffer.getvalue())]})
-    payload = wire.JSON_HEADER.pack(len(forged_json)) + forged_json.encode() + buffer.getvalue()
-    with pytest.raises(wire.WireError):
-        wire.unpack(payload)
-    # the same bytes announced as an array of objects, or of any dtype outside bool/int/float
-    for dtype in ("|O", "|O8", "<c16", "|V8", "<U1", "|S4", "<M8[s]"):
-        header = json.dumps({"body": {"op": "result", "value": {"$array": 0}},
-                             "arrays": [[dtype, [1], len(buffer.getvalue())]]})
-        with pytest.raises(wire.WireError):
-            wire.unpack(wire.JSON_HEADER.pack(len(header)) + header.encode() + buffer.getvalue())
-    raw_pickle = pickle.dumps(Boom())
-    with pytest.raises(wire.WireError):
-        wire.unpack(wire.JSON_HEADER.pack(len(raw_pickle)) + raw_pickle)
-    assert not marker.exists()
-
-
-def test_wire_round_trip_keeps_types():
-    value = {"a": [1, 2.5, None, True, "x", (1, 2)], 3: np.arange(6).reshape(2, 3), "f": float("nan"),
-             "b": np.array([True, False]), "s": np.float32(1.5)}
-    frame = wire.pack({"op": "result", "value": value}, 1 << 20)
-    back = wire.unpack(frame[wire.FRAME_HEADER.size:])["value"]
-    assert back["a"] == [1, 2.5, None, True, "x", (1, 2)]
-    assert isinstance(back["a"][5], tuple)
-    np.testing.assert_array_equal(back[3], np.arange(6).reshape(2, 3))
-    assert back["b"].dtype == bool and back["s"] == 1.5 and np.isnan(back["f"])
-
-
-def test_wire_refuses_what_may_not_cross():
-    for value in (object(), np.array(["a"]), np.array([1 + 2j]), {1, 2}, [1, object()], b"bytes"):
-        with pytest.raises(wire.WireError):
-            wire.pack({"value": value}, 1 << 20)
-    with pytest.raises(wire.TooLarge):
-        wire.pack({"value": np.zeros(1000)}, 4000)
-    deep: list = []
-    for _ in range(40):
-        deep = [deep]
-    with pytest.raises(wire.WireError):
-        wire.pack({"value": deep}, 1 << 20)
-
-
 def test_missing_submission_file_is_exit_2(tmp_path):
     run = subprocess.run([sys.executable, "-m", "grader", "grade", str(tmp_path / "nope.py"),
-                          "--assignment", str(TINY / "rubrics" / "tiny.yaml")], capture_output=True, text=True)
+                          "--assignment", str(TINY_RUBRIC)], capture_output=True, text=True)
     assert run.returncode == 2
     assert run.stderr.strip() == f"grader: no such file: {tmp_path / 'nope.py'}"
 
@@ -280,7 +219,7 @@ def test_missing_submission_file_is_exit_2(tmp_path):
 def test_folder_submission_and_name_resolution(tmp_path):
     (tmp_path / "rubrics").mkdir()
     (tmp_path / "reference").mkdir()
-    (tmp_path / "rubrics" / "tiny.yaml").write_text((TINY / "rubrics" / "tiny.yaml").read_text())
+    (tmp_path / "rubrics" / "tiny.yaml").write_text(TINY_RUBRIC.read_text())
     (tmp_path / "reference" / "tiny.py").write_text((TINY / "reference" / "tiny.py").read_text())
     folder = tmp_path / "student"
     folder.mkdir()
@@ -303,48 +242,6 @@ def test_folder_submission_and_name_resolution(tmp_path):
     run = subprocess.run([sys.executable, "-m", "grader", "grade", "nowhere", "--assignment", "tiny"],
                          capture_output=True, text=True, cwd=tmp_path)
     assert run.returncode == 2 and "no such file: nowhere" in run.stderr  # a mistyped path is a usage error
-
-
-def test_engine_has_no_assignment_knowledge():
-    words = re.compile(r"\b(hw2|conv2d|sgd|52444644|52,444,644|eta|min_norm|laplacian)\b", re.IGNORECASE)
-    for path in (ROOT / "grader").rglob("*"):
-        if path.suffix in (".py", ".json"):
-            found = words.findall(path.read_text())
-            assert not found, f"{path.name} mentions {found}"
-
-
-def test_submission_folder_rules(tmp_path):
-    from grader.errors import GraderError
-    from grader.submission import locate
-
-    upload = tmp_path / "upload"
-    (upload / "__MACOSX" / "hw").mkdir(parents=True)
-    (upload / "__MACOSX" / "hw" / "tiny.py").write_text("litter")
-    (upload / ".DS_Store").write_text("")
-    (upload / "hw").mkdir()
-    (upload / "hw" / "tiny.py").write_text(CORRECT)
-    assert locate(upload, "tiny.py") == upload / "hw" / "tiny.py"  # one folder down, litter ignored
-    (upload / "tiny.py").write_text(CORRECT)
-    assert locate(upload, "tiny.py") == upload / "tiny.py"  # the top wins
-    other = tmp_path / "other"
-    (other / "a").mkdir(parents=True)
-    (other / "a" / "solution.py").write_text("")
-    with pytest.raises(GraderError, match=r"expected tiny.py; found: a/solution.py\)"):
-        locate(other, "tiny.py")
-
-
-def test_wire_rejects_inconsistent_array_headers():
-    good = wire.pack({"value": np.arange(6, dtype=np.int64).reshape(2, 3)}, 1 << 20)[wire.FRAME_HEADER.size:]
-    assert wire.unpack(good)["value"].shape == (2, 3)
-    (length,) = wire.JSON_HEADER.unpack_from(good)
-    header = json.loads(good[wire.JSON_HEADER.size:wire.JSON_HEADER.size + length])
-    data = good[wire.JSON_HEADER.size + length:]
-    for spec in (["<i8", [3, 3], 48], ["<i8", [2, 3], 72], ["<i8", [-1], 48], ["<i8", "2,3", 48], ["<i8", [2, 3]]):
-        forged = json.dumps({**header, "arrays": [spec]}).encode()
-        with pytest.raises(wire.WireError):
-            wire.unpack(wire.JSON_HEADER.pack(len(forged)) + forged + data)
-    received = wire.unpack(good)["value"]
-    received[0, 0] = 99  # an array of its own, not a read-only view of the message
 
 
 def test_a_judge_that_does_not_read_the_expected_value_never_computes_it(tmp_path):
@@ -378,106 +275,6 @@ def test_a_judge_that_does_not_read_the_expected_value_never_computes_it(tmp_pat
     assert assignment.reference.CALLS == [4]  # only the judge that reads `expected` got it
 
 
-PIPELINED = """
-import os, time
-TOKEN = os.urandom(8).hex()  # a new value in every fresh child
-def token():
-    return TOKEN
-def hang():
-    time.sleep(30)
-def boom():
-    os.kill(os.getpid(), 11)
-"""
-
-
-def test_pipelined_calls_keep_their_own_limits_and_restart_after_a_failure(tmp_path: Path) -> None:
-    source = tmp_path / "piped.py"
-    source.write_text(PIPELINED)
-    names = ("token", "hang", "token", "boom", "token", "token")
-    calls = [Call(name, pack_call(name, []), 1.0) for name in names]  # one group: written at once
-    started = time.perf_counter()
-    with ChildSession(source, "piped", Limits(call_seconds=1)) as session:
-        outcomes = list(session.run(calls, started + 60))
-    assert [o.status for o in outcomes] == ["ok", "timeout", "ok", "crashed", "ok", "ok"]
-    tokens = [o.value for o in outcomes if o.ok]
-    assert len(set(tokens[:3])) == 3 and tokens[2] == tokens[3]  # fresh after each failure, then kept
-    assert time.perf_counter() - started < 8  # the hang cost its 1 s limit, not 30 s
-
-
-def test_calls_after_the_submission_deadline_are_not_run(tmp_path: Path) -> None:
-    source = tmp_path / "piped.py"
-    source.write_text(PIPELINED)
-    calls = [Call(name, pack_call(name, []), 10.0) for name in ("token", "hang", "token")]
-    with ChildSession(source, "piped", Limits(call_seconds=10, submission_seconds=1.5)) as session:
-        started = time.perf_counter()
-        outcomes = list(session.run(calls, started + 1.5))
-        elapsed = time.perf_counter() - started
-    assert [o.status for o in outcomes] == ["ok", "timeout", "not_run"]
-    assert outcomes[1].message.startswith("exceeded the time limit (1.") and elapsed < 5
-    assert outcomes[2].message == "not run: the submission's time limit (1.5 s) was reached"
-
-
-def test_raw_answers_are_decoded_later(tmp_path: Path) -> None:
-    source = tmp_path / "arrays.py"
-    source.write_text("import numpy as np\ndef ramp(n):\n    return np.arange(n, dtype=float)\n")
-    with ChildSession(source, "arrays", Limits(), decode=False) as session:
-        (raw,) = session.run([Call("ramp", pack_call("ramp", [4]), 5.0)], time.perf_counter() + 30)
-    assert raw.ok and raw.value is None and raw.payload is not None
-    assert np.array_equal(raw.decoded().value, [0.0, 1.0, 2.0, 3.0])
-
-
-def test_answers_a_child_forges_never_crash_the_grader():
-    """Student-controlled bytes that numpy or Python reject in ways other than WireError (a
-    dtype of 3 bytes, a tuple holding a list as a dict key) are an unreadable answer."""
-    forged = [
-        ({"op": "result", "value": {"$array": 0}}, [["<f3", [1], 3]], b"\0\0\0"),
-        ({"op": "result", "value": {"$dict": [[{"$tuple": [[1]]}, 1]]}}, [], b""),
-        ({"op": "result", "value": {"$array": 0}}, [["<b2", [1], 2]], b"\0\0"),
-    ]
-    for body, arrays, data in forged:
-        header = json.dumps({"body": body, "arrays": arrays})
-        with pytest.raises(wire.WireError):
-            wire.unpack(wire.JSON_HEADER.pack(len(header)) + header.encode() + data)
-
-
-def test_a_slow_judge_does_not_lengthen_the_next_calls_limit(tmp_path: Path) -> None:
-    """The calls of a group run back to back in the child: each one's limit counts from the
-    previous answer, not from when the grader, busy judging, asks for the next outcome."""
-    source = tmp_path / "timed.py"
-    source.write_text("import time\ndef quick():\n    return 1\ndef slow(seconds):\n    time.sleep(seconds)\n"
-                      "    return 2\n")
-    calls = [Call("quick", pack_call("quick", []), 1.0), Call("slow", pack_call("slow", [1.6]), 1.0),
-             Call("slow", pack_call("slow", [0.2]), 1.0)]
-    seen = []
-    with ChildSession(source, "timed", Limits(call_seconds=1)) as session:
-        for outcome in session.run(calls, time.perf_counter() + 60):
-            seen.append(outcome.status)
-            time.sleep(1.0)  # judging that takes a second
-    assert seen == ["ok", "timeout", "ok"]
-
-
-def test_a_deeply_nested_answer_is_unreadable_not_a_crash(tmp_path: Path) -> None:
-    """json.loads raises RecursionError on 100,000 nested brackets: the child's answer is
-    unreadable (a fresh child for the next call), never an exception in the grader."""
-    source = tmp_path / "nested.py"
-    source.write_text(
-        "import json, os, struct\n"
-        "def deep():\n"
-        "    text = ('{\"body\": {\"op\": \"result\", \"value\": ' + '[' * 100000 + ']' * 100000"
-        " + '}, \"arrays\": []}').encode()\n"
-        "    payload = struct.pack('>I', len(text)) + text\n"
-        "    os.write(1, struct.pack('>Q', len(payload)) + payload)\n"
-        "    import time; time.sleep(30)\n"
-        "def fine():\n"
-        "    return 7\n")
-    for decode in (True, False):
-        calls = [Call("deep", pack_call("deep", []), 5.0), Call("fine", pack_call("fine", []), 5.0)]
-        with ChildSession(source, "nested", Limits(call_seconds=5), decode=decode) as session:
-            deep, fine = session.run(calls, time.perf_counter() + 60)
-        assert deep.status == "protocol" and "malformed message" in deep.message
-        assert fine.decoded().value == 7
-
-
 # -- results that render as Gradescope means them -------------------------------------------------
 
 def test_results_say_their_format_and_never_show_a_note_or_manual_row_as_passed(tiny, results_schema):
@@ -505,13 +302,7 @@ def test_the_summary_line_counts_only_the_checks_its_reader_sees(tiny):
 
 
 def test_what_the_code_printed_is_a_test_without_what_hidden_checks_printed(tmp_path):
-    rubric = (TINY / "rubrics" / "tiny.yaml").read_text().replace("\nquestions:", "\nstdout_visibility: visible\n"
-                                                                    "questions:", 1)
-    (tmp_path / "rubrics").mkdir()
-    (tmp_path / "reference").mkdir()
-    (tmp_path / "rubrics" / "tiny.yaml").write_text(rubric)
-    (tmp_path / "reference" / "tiny.py").write_text((TINY / "reference" / "tiny.py").read_text())
-    assignment = load_assignment(tmp_path / "rubrics" / "tiny.yaml")
+    assignment = load_assignment(tiny_variant(tmp_path, stdout_visibility="visible"))
     calls = {visibility: sum(c.function == "dot" and c.visibility == visibility for c in assignment.cases)
              for visibility in ("visible", "hidden")}
     assert calls["visible"] >= 1 and calls["hidden"] >= 1  # dot runs in visible and in hidden checks
@@ -527,17 +318,8 @@ def test_what_the_code_printed_is_a_test_without_what_hidden_checks_printed(tmp_
     assert data["extra_data"]["student_output"].count("PRINTED dot") == calls["visible"] + calls["hidden"]
 
 
-def _tiny_with(tmp_path: Path, extra: str) -> Path:
-    rubric = (TINY / "rubrics" / "tiny.yaml").read_text().replace("\nquestions:", f"\n{extra}\nquestions:", 1)
-    (tmp_path / "rubrics").mkdir(exist_ok=True)
-    (tmp_path / "reference").mkdir(exist_ok=True)
-    (tmp_path / "rubrics" / "tiny.yaml").write_text(rubric)
-    (tmp_path / "reference" / "tiny.py").write_text((TINY / "reference" / "tiny.py").read_text())
-    return tmp_path / "rubrics" / "tiny.yaml"
-
-
 def test_a_leaderboard_column_is_a_visible_checks_returned_number(tmp_path, results_schema):
-    path = _tiny_with(tmp_path, "leaderboard:\n  - {name: dot product, check: 1/fixed-vectors, order: asc}")
+    path = tiny_variant(tmp_path, leaderboard=[{"name": "dot product", "check": "1/fixed-vectors", "order": "asc"}])
     report = grade(load_assignment(path), TINY / "submissions" / "correct.py")
     data = assert_valid_results(to_results(report), results_schema)
     returned = next(r.outcome.value for r in report.checks if r.case.key == "1/fixed-vectors")
@@ -545,14 +327,3 @@ def test_a_leaderboard_column_is_a_visible_checks_returned_number(tmp_path, resu
     assert float(returned) == 1 * 4 + 2 * 5 + 3 * 6
 
 
-@pytest.mark.parametrize(("entry", "message"), [
-    ("{name: x, check: 1/random-vectors}", "is hidden: a leaderboard is public"),
-    ("{name: x, check: 9/nothing}", "no check '9/nothing'"),
-])
-def test_a_leaderboard_entry_must_name_a_visible_check(entry, message, tmp_path):
-    from grader.errors import RubricError
-
-    path = _tiny_with(tmp_path, f"leaderboard:\n  - {entry}")
-    with pytest.raises(RubricError, match=message) as raised:
-        load_assignment(path)
-    assert raised.value.line is not None  # the line of the entry
