@@ -12,10 +12,12 @@ ASSIGNMENT ?= hw2
 .PHONY: install compile demo test test-fast test-container lint typecheck validate bench clean
 
 # The grader and what it needs to grade (all that `make demo` uses).
-$(RUNTIME): pyproject.toml scripts/install-system-deps.sh
+# Each rubric's student environment (environment.packages) too: what submissions may import.
+$(RUNTIME): pyproject.toml scripts/install-system-deps.sh scripts/install-environments.py $(wildcard rubrics/*.yaml)
 	bash scripts/install-system-deps.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
+	$(BIN)/python scripts/install-environments.py
 	touch $(RUNTIME)
 
 # Plus the tools of `make test`: pytest, ruff, mypy, jsonschema, gradescope-utils, dask, scipy.

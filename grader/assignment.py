@@ -155,9 +155,14 @@ def prepare_cases(loaded: LoadedRubric, reference: ModuleType) -> tuple[Case, ..
     rubric = loaded.rubric
     cases: list[Case] = []
     keys: set[str] = set()
+    checked = {check.function for question in rubric.questions for check in question.checks}
     for qi, question in enumerate(rubric.questions):
         for ci, check in enumerate(question.checks):
             loc: Loc = ("questions", qi, "checks", ci)
+            for di, name in enumerate(check.depends_on):
+                if name not in checked or name == check.function:
+                    raise loaded.error((*loc, "depends_on", di), f"{name!r} is not another function the rubric "
+                                       f"checks (checked: {', '.join(sorted(checked))})")
             if check.compare.name == "judge":
                 _function(reference, check.compare.function, loaded, (*loc, "compare", "function"), "judge")
             seeds = check.inputs.seed_list

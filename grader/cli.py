@@ -48,7 +48,7 @@ def _grade_with(args: argparse.Namespace, rubric_path: Path, early: Prefetch | N
     from grader.boundary import prefetch
     from grader.errors import MissingFile
     from grader.files import write_atomically
-    from grader.grading import execution_order, grade, planned_calls
+    from grader.grading import execution_order, grade, imports_of, planned_calls
     from grader.results import missing_file_results, to_results
     from grader.table import render
 
@@ -79,7 +79,8 @@ def _grade_with(args: argparse.Namespace, rubric_path: Path, early: Prefetch | N
         prefetch.forget(rubric_path)
         return 0
     calls = planned_calls(execution_order(assignment.cases), assignment.rubric.limits)
-    plan = prefetch.describe(assignment.loaded, calls, [assignment.loaded.path, assignment.reference_path])
+    plan = prefetch.describe(assignment.loaded, calls, [assignment.loaded.path, assignment.reference_path],
+                             imports_of(assignment.rubric))
     if early is None or plan != early.plan:
         prefetch.save(rubric_path, plan)  # for the next run of this rubric
     return 0

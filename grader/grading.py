@@ -14,14 +14,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from grader.assignment import Assignment, Case
+from grader.boundary.imports import Imports
 from grader.boundary.outcome import Call, Outcome
 from grader.boundary.session import ChildSession
-from grader.judging import CheckResult, JudgingClock, feedback, judge
+from grader.environment import installed_folders, resolve
+from grader.judging import CheckResult, JudgingClock, feedback, judge, with_dependencies
 from grader.notebook import prepared
-from grader.rubric import Limits, Submission, Visibility
+from grader.rubric import Limits, Rubric, Submission, Visibility
 from grader.sandbox.report import SandboxReport
 from grader.sandbox.seal import seal
-from grader.submission import locate
+from grader.submission import Companions, companions, locate
 
 if TYPE_CHECKING:
     from grader.boundary.prefetch import Prefetch
@@ -60,6 +62,7 @@ class Execution:
     sandbox: SandboxReport | None = None  # the protections the child reported
     sandbox_summary: str = ""
     sandbox_weak: bool = False  # a protection did not hold (or the sandbox was off)
+    files: Companions = field(default_factory=Companions)  # the submission's other files: used, left out
 
 
 @dataclass
@@ -82,15 +85,23 @@ class Report(Execution):
 
 def execute(submission: Path, spec: Submission, limits: Limits, cases: Sequence[Case],
             each: Callable[[Case, Outcome], None], *, shown: Visibility = "hidden",
-            early: Prefetch | None = None, into: Execution | None = None) -> Execution:
+            early: Prefetch | None = None, into: Execution | None = None, beside: bool | None = None,
+            leave_out: Sequence[str] = (), imports: Imports | None = None) -> Execution:
     """Run `cases` on the submission, in execution order, and hand each case's outcome to `each`
     as it comes (a visibility group at a time). One child serves them all, restarted only after
     a call kills it. A notebook is converted to a module first (grader.notebook); messages that
     name a line of that module are mapped back to the notebook's cell and line. `early`: the
     same calls already started from a saved plan (prefetch.py), used only when they are exactly
-    the calls prepared here. `into`: the record to fill in (a Report), else a new one."""
+    the calls prepared here. `into`: the record to fill in (a Report), else a new one.
+
+    The files beside the graded one (helper modules, data) go into the child's folder too when a
+    folder was handed in, or when `beside` says so (a student's own folder, `grader check`);
+    `leave_out`: names at the top of that folder that are not the student's (the kit's own).
+    `imports`: the third-party modules the student's code may import (the rubric's environment)."""
     ran = into if into is not None else Execution(locate(submission, spec.filename))
     path = ran.submission
+    if beside if beside is not None else submission.is_dir():
+        ran.files = companions(path, limits.file_mb << 20, limits.disk_mb << 19, leave_out)
     ordered = execution_order(cases)
     with prepared(path, spec.filename) as program:
         ran.notes += program.notes
@@ -103,10 +114,12 @@ def execute(submission: Path, spec: Submission, limits: Limits, cases: Sequence[
         calls = planned_calls(ordered, limits)
         first: Outcome | None = None
         stream: Iterator[Outcome] = iter(())
-        if early is not None and early.take(program.path, spec, limits, calls):
+        if early is not None and not ran.files.files and early.take(program.path, spec, limits, calls, imports):
             session, first, stream = early.session, early.first, iter(early.outcomes)
         else:
-            session = ChildSession(program.path, spec.module_name, limits)
+            if early is not None:
+                early.close()
+            session = ChildSession(program.path, spec.module_name, limits, companions=ran.files.files, imports=imports)
         with session:
             if first is None:
                 # The submission's time counts from its own child's start: never from a call
@@ -125,6 +138,12 @@ def execute(submission: Path, spec: Submission, limits: Limits, cases: Sequence[
             ran.sandbox_summary = session.sandbox_summary
             ran.sandbox_weak = bool(session.sandbox_weaknesses)
     return ran
+
+
+def imports_of(rubric: Rubric) -> Imports:
+    """What the rubric's environment lets the student's code import (grader/environment.py)."""
+    environment = resolve(tuple(rubric.environment.packages))
+    return Imports(environment.modules, environment.declared, installed_folders())
 
 
 def grade(assignment: Assignment, submission: Path, on_check: Callable[[Report], None] | None = None,
@@ -148,8 +167,9 @@ def grade(assignment: Assignment, submission: Path, on_check: Callable[[Report],
             on_check(report)
 
     execute(submission, rubric.submission, rubric.limits, assignment.cases, each,
-            shown=rubric.stdout_visibility, early=early, into=report)
+            shown=rubric.stdout_visibility, early=early, into=report, imports=imports_of(rubric))
     position = {case.key: i for i, case in enumerate(assignment.cases)}
     report.checks.sort(key=lambda result: position[result.case.key])  # back to the rubric's order
+    report.checks[:] = with_dependencies(report.checks)
     report.seconds = time.perf_counter() - started
     return report

@@ -32,6 +32,7 @@ class CheckResult:
     outcome: Outcome
     mistake: str | None = None
     judge_error: str | None = None  # the rubric's comparator or judge failed: for instructors
+    failing_dependencies: tuple[str, ...] = ()  # functions of `check.depends_on` that fail checks of their own
 
     @property
     def passed(self) -> bool:
@@ -106,6 +107,14 @@ def _judge(case: Case, outcome: Outcome, judges: Mapping[str, Judge]) -> CheckRe
     return CheckResult(case, case.points * fraction, verdict, outcome, mistake)
 
 
+def with_dependencies(results: list[CheckResult]) -> list[CheckResult]:
+    """Each failed result marked with the functions it depends on (`depends_on`) that fail checks
+    of their own: its feedback then says to fix those first."""
+    failing = {r.case.function for r in results if not r.passed and r.case.points > 0}
+    return [replace(r, failing_dependencies=tuple(n for n in r.case.check.depends_on if n in failing))
+            if not r.passed and r.case.check.depends_on else r for r in results]
+
+
 def call_text(case: Case) -> str:
     if not case.args:
         return f"{case.function}()"
@@ -123,6 +132,8 @@ def feedback(result: CheckResult) -> str:
     lines = [f"Call: {call_text(case)}"]
     if result.verdict.message:
         lines.append(result.verdict.message)
+    for name in result.failing_dependencies:
+        lines.append(f"This uses your {name}(), which fails its own checks: fix it first.")
     if case.check.feedback:
         lines.append(f"Hint: {case.check.feedback.strip()}")
     return "\n".join(lines)

@@ -239,11 +239,18 @@ def _full_results(report: Report) -> Results:
     if report.import_error:
         summary.append(f"Your file could not be loaded, so every check failed: {cap(report.import_error, 4000)}")
     summary += report.notes
+    left_out = report.files.left_out
+    if left_out:
+        shown = "; ".join(f"{name} ({why})" for name, why in left_out[:10]) + ("; ..." if len(left_out) > 10 else "")
+        summary.append(f"Left out of your submission (your code cannot read them): {shown}.")
     if manual:
         listed = ", ".join(f"{q.id} ({q.points:g} points)" for q in manual)
         summary.append(f"Graded by course staff, not included above: {listed}.")
     judge_errors = [r.case.key for r in report.checks if r.judge_error]
     extra_data: dict[str, Any] = {"assignment": rubric.assignment, "student_output": clean(report.student_output)}
+    if report.files.files or left_out:
+        extra_data["files"] = clean_tree({"used": [report.submission.name, *report.files.names],
+                                          "left_out": [{"name": name, "why": why} for name, why in left_out]})
     if report.output_cut:
         extra_data["student_output_cut_bytes"] = report.output_cut
     if report.sandbox_summary:

@@ -180,6 +180,10 @@ class Check(Model):
         default_factory=list, description="known wrong answers, recognized and named in the feedback")
     call_seconds: float | None = Field(
         None, gt=0, description="this check's own time limit for one call; default: `limits.call_seconds`")
+    depends_on: list[str] = Field(
+        default_factory=list, description="other student functions this one is expected to call (e.g. "
+        "`[gd_step]`): when this check fails and one of them fails its own checks, the feedback says so "
+        "(\"this uses your gd_step, which fails its own checks: fix it first\")")
 
     @field_validator("compare", mode="before")
     @classmethod
@@ -246,6 +250,27 @@ class LeaderboardEntry(Model):
     order: Literal["asc", "desc"] = Field("desc", description="which end of the column ranks first")
 
 
+_REQUIREMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9,._ -]*\])?\s*([<>=!~][<>=!~ 0-9A-Za-z.*,+-]*)?$")
+
+
+class Environment(Model):
+    """The third-party packages a submission may import: installed wherever grading happens, and
+    the only ones the student's code can import in every mode (their own files and the standard
+    library besides)."""
+
+    packages: list[str] = Field(
+        default_factory=lambda: ["numpy"], description="requirements as pip reads them (`numpy`, `scipy>=1.10`); "
+        "what each needs comes with it. Importing anything else fails with a message that lists these")
+
+    @field_validator("packages")
+    @classmethod
+    def _requirements(cls, packages: list[str]) -> list[str]:
+        for package in packages:
+            if not _REQUIREMENT.match(package.strip()):
+                raise ValueError(f"{package!r} is not a requirement such as `scipy` or `scipy>=1.10`")
+        return [package.strip() for package in packages]
+
+
 class Rubric(Model):
     assignment: str = Field(description="the assignment's name, as in rubrics/NAME.yaml: `reference` and `template` "
                                          "default to files of that name")
@@ -265,6 +290,8 @@ class Rubric(Model):
                                       "the checks its reader can see)")
     leaderboard: list[LeaderboardEntry] = Field(
         default_factory=list, description="optional leaderboard columns, each a visible check's returned number")
+    environment: Environment = Field(
+        default_factory=Environment, description="the student's environment: the packages their code may import")
     questions: list[Question] = Field(description="the handout's questions, in order; their ids are unique")
 
     @model_validator(mode="after")

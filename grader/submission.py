@@ -10,10 +10,13 @@ expected and what was found, so a student can fix the upload.
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from grader.errors import GraderError, MissingFile
-from grader.safe_open import entries, is_real_dir
+from grader.safe_open import Refused, entries, is_real_dir, read_regular
 
 LITTER = {"__MACOSX", ".DS_Store", "__pycache__", ".ipynb_checkpoints"}
 
@@ -86,3 +89,79 @@ def _is_entry(path: Path) -> bool:
     except OSError:
         return False
     return True
+
+
+# -- the other files of a submission ---------------------------------------------------------
+
+MAX_FILES = 100  # beside the graded file
+MAX_DEPTH = 3  # folders below the graded file's own
+MAX_ENTRIES = 2000  # names looked at in one folder: a folder of a million files costs no more
+_SAFE_NAME = re.compile(r"^[^\x00-\x1f/\\]{1,200}$")
+
+
+@dataclass(frozen=True)
+class Companions:
+    """The files a submission holds beside the one graded (helper modules, data), as the child
+    gets them, and those left out with the reason (for the results)."""
+
+    files: tuple[tuple[str, bytes], ...] = ()  # (path relative to the graded file's folder, content)
+    left_out: tuple[tuple[str, str], ...] = ()  # (path, why)
+
+    @property
+    def names(self) -> list[str]:
+        return [name for name, _ in self.files]
+
+
+def bounded_entries(folder: Path, limit: int) -> list[os.DirEntry[str]]:
+    """The first `limit` entries of `folder` (in the order the system lists them), sorted by name."""
+    found: list[os.DirEntry[str]] = []
+    try:
+        with os.scandir(folder) as scan:
+            for entry in scan:
+                found.append(entry)
+                if len(found) >= limit:
+                    break
+    except OSError:
+        return []
+    return sorted(found, key=lambda entry: entry.name)
+
+
+def companions(graded: Path, file_bytes: int, total_bytes: int, leave_out: Sequence[str] = ()) -> Companions:
+    """The regular files in the graded file's folder and its subfolders (at most MAX_DEPTH down),
+    but the graded file and the top-level names of `leave_out`: real folders only (never through
+    a link), no litter, at most MAX_FILES, each at most `file_bytes` and all together at most
+    `total_bytes` (read with safe_open)."""
+    files: list[tuple[str, bytes]] = []
+    left_out: list[tuple[str, str]] = []
+    room = total_bytes
+
+    def walk(folder: Path, prefix: str, depth: int) -> None:
+        nonlocal room
+        found = bounded_entries(folder, MAX_ENTRIES)
+        if len(found) == MAX_ENTRIES:
+            left_out.append((prefix or "./", f"more than {MAX_ENTRIES} names in one folder: the rest is not read"))
+        for entry in found:
+            name = f"{prefix}{entry.name}"
+            if is_litter(Path(entry.name)) or (not prefix and entry.name in (graded.name, *leave_out)):
+                continue
+            if not _SAFE_NAME.match(entry.name):
+                left_out.append((name, "its name cannot be copied"))
+            elif is_real_dir(entry):
+                if depth < MAX_DEPTH:
+                    walk(Path(entry.path), f"{name}/", depth + 1)
+                else:
+                    left_out.append((f"{name}/", f"more than {MAX_DEPTH} folders down"))
+            elif len(files) >= MAX_FILES:
+                left_out.append((name, f"more than {MAX_FILES} files"))
+            else:
+                try:
+                    data = read_regular(Path(entry.path), min(file_bytes, room))
+                except Refused as refused:
+                    why = "too large" if refused.size is not None else str(refused)
+                    left_out.append((name, why))
+                    continue
+                files.append((name, data))
+                room -= len(data)
+
+    walk(graded.parent, "", 0)
+    return Companions(tuple(files), tuple(left_out))

@@ -14,7 +14,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from grader.assignment import Assignment
+from grader.environment import grader_requirements, reference_imports_outside
 from grader.grading import Report, grade
+from grader.rubric import check_key
 
 
 class Example(BaseModel):
@@ -37,7 +39,7 @@ def load_manifest(path: Path) -> dict[str, Example]:
 
 
 def failed_checks(report: Report) -> set[str]:
-    return {r.case.key.split("#")[0] for r in report.checks if not r.passed}
+    return {check_key(r.case.question, r.case.check) for r in report.checks if not r.passed}
 
 
 def _problems_of_example(name: str, example: Example, report: Report) -> list[str]:
@@ -66,6 +68,10 @@ def examples_folder(assignment: Assignment) -> Path:
 def validate(assignment: Assignment, examples: Path | None = None) -> list[str]:
     """Every inconsistency found, one line each; empty when all agree."""
     problems: list[str] = []
+    installed = [*grader_requirements(), *assignment.rubric.environment.packages]
+    for name in reference_imports_outside(assignment.reference_path, installed):
+        problems.append(f"the reference {assignment.reference_path.name} imports {name}, which neither the grader nor "
+                        "the rubric's environment.packages installs: on Gradescope it would not load")
     reference_report = grade(assignment, assignment.reference_path)
     for result in reference_report.checks:
         if not result.passed:

@@ -4,9 +4,11 @@ Fill in every function below; do not rename them or change their parameters. Eac
 graded on its own, on the handout's inputs and on other (sometimes hidden) inputs, so solve the
 general problem: do not hard-code the handout's numbers.
 
-You may use numpy and the Python standard library. Returning numpy arrays, numpy scalars, Python
-lists or tuples is fine wherever a vector, matrix or list is asked for; return a plain number where
-a number is asked for.
+You may import numpy, scipy and matplotlib (plots are drawn to files only: plt.show() shows
+nothing while grading) and the Python standard library, and your own helper modules handed in
+beside this file; nothing else is installed for grading. Returning numpy arrays, numpy scalars,
+Python lists or tuples is fine wherever a vector, matrix or list is asked for; return a plain
+number where a number is asked for.
 
 Run the course's self-check before you submit.
 """
@@ -93,7 +95,7 @@ def gd_step(w0, X, t, eta):
 
 
 def loss_after_one_step(X, t, w0, eta):
-    """Q2.2.1: L1(eta) = L(w1), the loss after one GD step from w0. Return a float."""
+    """Q2.2.1: L1(eta) = L(w1), the loss after one GD step from w0 (you may reuse gd_step). Return a float."""
     raise NotImplementedError
 
 
@@ -190,5 +192,5 @@ def conv_net_table(input_shape, layers):
 
 
 def total_parameters(input_shape, layers):
-    """Q3.2: the total number of parameters (including biases) of the net; an int."""
+    """Q3.2: the total number of parameters (including biases) of the net; an int (you may reuse conv_net_table)."""
     raise NotImplementedError

@@ -23,6 +23,7 @@ import traceback
 from types import ModuleType
 from typing import TYPE_CHECKING
 
+from grader.boundary import imports
 from grader.boundary.protocol import Answer, CallAnswer, CallRequest, ChildConfig, ImportAnswer, ImportFailure
 from grader.sandbox import jail  # standard library only, like this module
 from grader.sandbox.plan import Plan
@@ -187,6 +188,8 @@ def main(config: ChildConfig | None = None) -> None:
     _isolate_output()
     os.chdir(os.path.dirname(path))
     sys.path.insert(0, os.path.dirname(path))
+    if "allowed_modules" in config:  # (imports.py is loaded with this module: the jail hides the grader)
+        imports.allow_only(config["allowed_modules"], config.get("declared", []), config.get("installed", []))
     sys.argv = [path]
     module, answer = _import(path, config["module"])
     _send(answer, limit)

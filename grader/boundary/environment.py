@@ -25,6 +25,7 @@ def child_environment() -> dict[str, str]:
         "LANG": "C.UTF-8",
         "PYTHONHASHSEED": "0",
         "PYTHONDONTWRITEBYTECODE": "1",
+        "MPLBACKEND": "Agg",  # matplotlib draws into files only: plt.show() opens nothing, waits for nothing
         **ONE_BLAS_THREAD,
     }
     for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # needed on some CPUs for correct results

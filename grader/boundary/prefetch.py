@@ -33,6 +33,7 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, cast
 
 from grader import __version__, paths
+from grader.boundary.imports import Imports
 from grader.boundary.outcome import Call, Outcome
 from grader.boundary.session import ChildSession
 from grader.errors import GraderError
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
     from grader.rubric import Limits, LoadedRubric, Submission
 
 log = logging.getLogger("grader.boundary.prefetch")
-FORMAT = f"3/{__version__}"  # a plan written by another version of the grader is not read
+FORMAT = f"5/{__version__}"  # a plan written by another version of the grader is not read
 # Prefetched outcomes that are not trusted: those a time limit may have caused (the child ran
 # while the grader was busy loading: it competed for the CPU), an import that failed (perhaps
 # its time limit too), and an answer that cannot be read (the ordinary run would have given the
@@ -58,6 +59,7 @@ class Plan:
     calls: tuple[Call, ...]
     sources: dict[str, str]  # file -> sha256: the plan is used only while these files are unchanged
     rubric_data: Any = None  # the rubric file's content as read (when JSON holds it exactly)
+    imports: Imports | None = None  # what the student's code may import
 
 
 def _plan_path(rubric_path: Path) -> Path | None:
@@ -72,11 +74,11 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def describe(loaded: LoadedRubric, calls: list[Call], sources: list[Path]) -> Plan:
+def describe(loaded: LoadedRubric, calls: list[Call], sources: list[Path], imports: Imports | None = None) -> Plan:
     rubric = loaded.rubric
     return Plan(rubric.submission.filename, rubric.submission.module_name, rubric.limits.model_dump(),
                 tuple(calls), {str(p.resolve()): _digest(p) for p in sources},
-                loaded.data if _json_exact(loaded.data) else None)
+                loaded.data if _json_exact(loaded.data) else None, imports)
 
 
 def _json_exact(data: Any) -> bool:
@@ -94,6 +96,8 @@ def save(rubric_path: Path, plan: Plan) -> None:
         return
     data = {"format": FORMAT, "filename": plan.filename, "module": plan.module, "limits": plan.limits,
             "sources": plan.sources, "rubric_data": plan.rubric_data,
+            "imports": None if plan.imports is None else [list(plan.imports.allowed), list(plan.imports.declared),
+                                                          list(plan.imports.installed)],
             "calls": [{"function": c.function, "seconds": c.seconds, "group": c.group,
                        "request": base64.b64encode(c.request).decode("ascii")} for c in plan.calls]}
     with contextlib.suppress(OSError):
@@ -124,9 +128,11 @@ def load(rubric_path: Path) -> Plan | None:
             return None
         calls = tuple(Call(str(c["function"]), base64.b64decode(c["request"]), float(c["seconds"]), int(c["group"]))
                       for c in data["calls"])
+        imports = data.get("imports")
         return Plan(str(data["filename"]), str(data["module"]), dict(data["limits"]), calls, sources,
-                    data.get("rubric_data"))
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+                    data.get("rubric_data"), None if imports is None else
+                    Imports(tuple(map(str, imports[0])), tuple(map(str, imports[1])), tuple(map(str, imports[2]))))
+    except (OSError, ValueError, KeyError, IndexError, TypeError, AttributeError):
         return None
 
 
@@ -140,7 +146,7 @@ class Prefetch:
         # any of this is used. Only their fields are read (runner.py, sandbox.py).
         limits = cast("Limits", SimpleNamespace(**plan.limits))
         seconds = float(limits.submission_seconds)  # before the session: nothing to clean up if it is missing
-        self.session = ChildSession(submission, plan.module, limits, decode=False)
+        self.session = ChildSession(submission, plan.module, limits, decode=False, imports=plan.imports)
         self.deadline = time.perf_counter() + seconds
         self.first = Outcome("not_run")
         self.outcomes: list[Outcome] = []
@@ -167,12 +173,14 @@ class Prefetch:
         except BaseException as error:  # reported by take(): the ordinary path then runs
             self._error = error
 
-    def take(self, submission: Path, spec: Submission, limits: Limits, calls: list[Call]) -> bool:
+    def take(self, submission: Path, spec: Submission, limits: Limits, calls: list[Call],
+             imports: Imports | None = None) -> bool:
         """Whether these prefetched outcomes are the ones `calls` on `submission` would get now;
         waits for them when they are. When they are not, the child is stopped."""
         same = (submission == self.submission and spec.filename == self.plan.filename
                 and spec.module_name == self.plan.module
-                and limits.model_dump() == self.plan.limits and tuple(calls) == self.plan.calls)
+                and limits.model_dump() == self.plan.limits and tuple(calls) == self.plan.calls
+                and imports == self.plan.imports)
         if not same:
             log.info("numgrader: the saved call plan is out of date; grading the ordinary way")
             self.close()

@@ -31,6 +31,9 @@ class ChildConfig(TypedDict, total=False):
     status_fd: int  # the private status pipe (with a sandbox)
     parent: int  # the pid the sandbox's first process must have as its parent
     sandbox: dict[str, Any]  # the plan (grader/sandbox/plan.py: Plan.to_json)
+    allowed_modules: list[str]  # third-party modules the student's code may import (boundary/imports.py)
+    declared: list[str]  # the rubric's environment, for the message naming what is available
+    installed: list[str]  # where installed packages live (site-packages): imports from there are checked
 
 
 class CallRequest(TypedDict):

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from grader.boundary import channel, launch, protocol, zygote
 from grader.boundary.channel import Answer, Closed, Event, NotRun, OutputCapture, TimedOut, TooLarge, Trailing
 from grader.boundary.environment import child_environment, signal_name
+from grader.boundary.imports import Imports
 from grader.boundary.outcome import RESTART_AFTER, Call, Outcome, Status, pack_call, unreadable
 from grader.boundary.processes import ChildProcess
 from grader.boundary.protocol import ChildConfig
@@ -55,11 +56,15 @@ class ChildSession:
     """One submission's child process, restarted after a call that killed it."""
 
     def __init__(self, submission: Path, module: str, limits: Limits, *, hide: Sequence[Path] = (),
-                 warm: zygote.Zygote | None = None, decode: bool = True) -> None:
+                 warm: zygote.Zygote | None = None, decode: bool = True,
+                 companions: Sequence[tuple[str, bytes]] = (), imports: Imports | None = None) -> None:
         """`hide`: folders the child must never see, besides the project's own (sandbox.view.hidden_paths).
         `warm`: the zygote to fork children from; by default the process's shared one if it has
         one (zygote.serving / start_shared), else each child is spawned. `decode=False`: answers'
-        values stay raw until Outcome.decoded() (no numpy needed to run calls)."""
+        values stay raw until Outcome.decoded() (no numpy needed to run calls). `companions`: the
+        submission's other files (helper modules, data), as (path relative to the file's folder,
+        content), vetted by the caller (submission.companions); the child finds them beside it.
+        `imports`: the third-party modules the child's code may import (none given: any)."""
         self.limits = limits
         self.module = module
         self.output = OutputCapture(limits.output_kb * 1024)
@@ -77,6 +82,8 @@ class ChildSession:
         self._private = Path(tempfile.mkdtemp(prefix="grader-private-"))
         self._submission = self._workdir / submission.name
         self._source = self._private / "source.py"
+        self._companions = [(name, self._private / "files" / name) for name, _ in companions]
+        self._imports = imports
         self._sandbox: SessionSandbox | None = None
         try:
             data, problem = read_submission(submission, int(limits.source_mb * 1024 * 1024))
@@ -84,6 +91,9 @@ class ChildSession:
                 self._import_failure = Outcome("import_failed", message=problem or "cannot be read")
                 return
             self._source.write_bytes(data)
+            for (_, pristine), (_, content) in zip(self._companions, companions, strict=True):
+                pristine.parent.mkdir(parents=True, exist_ok=True)
+                pristine.write_bytes(content)
             self._sandbox = SessionSandbox(limits)
         except BaseException:
             self.close()
@@ -103,6 +113,9 @@ class ChildSession:
         self._fresh_workdir()
         config: ChildConfig = {"submission": str(self._submission), "module": self.module,
                                "message_limit": self.message_limit}
+        if self._imports is not None:
+            config["allowed_modules"], config["declared"] = list(self._imports.allowed), list(self._imports.declared)
+            config["installed"] = list(self._imports.installed)
         env = child_environment()
         env["HOME"] = env["TMPDIR"] = str(self._workdir)
         status_write = None
@@ -110,7 +123,7 @@ class ChildSession:
             self._status = StatusPipe()
             status_write = self._status.write_fd
             plan = self._sandbox.plan(self._workdir, self._submission, self._source, self._private / "root",
-                                      self._hide)
+                                      self._hide, tuple((name, str(path)) for name, path in self._companions))
             config["status_fd"], config["parent"], config["sandbox"] = status_write, os.getpid(), plan.to_json()
         try:
             self._process = launch.start(config, env, str(self._workdir), status_write, self._launchers)
@@ -142,12 +155,20 @@ class ChildSession:
                 shutil.rmtree(entry.path, ignore_errors=True)
             else:
                 os.unlink(entry.path)
-        fd = os.open(self._submission, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
-        with open(fd, "wb") as stream:
-            stream.write(self._source.read_bytes())
         uid = self._sandbox.uid if self._sandbox is not None else None
+        written = [self._workdir]
+        for name, pristine in [(self._submission.name, self._source), *self._companions]:
+            target = self._workdir / name
+            for folder in reversed(target.relative_to(self._workdir).parents[:-1]):
+                if not (self._workdir / folder).is_dir():
+                    (self._workdir / folder).mkdir(0o755)
+                    written.append(self._workdir / folder)
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+            with open(fd, "wb") as stream:
+                stream.write(pristine.read_bytes())
+            written.append(target)
         if uid is not None:  # its own folder, for when there is no private filesystem
-            for path in (self._workdir, self._submission):
+            for path in written:
                 os.chown(path, uid, uid, follow_symlinks=False)
 
     def stop(self) -> None:

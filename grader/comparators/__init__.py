@@ -12,17 +12,17 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from grader.comparators import big_o, edge_f1, exact, judge, numeric, one_of
+from grader.comparators import big_o, edge_f1, exact, judge, key_terms, numeric, one_of
 from grader.comparators.base import Comparator, CompareContext, Verdict
 
 ComparatorSpec = Annotated[
     numeric.NumericSpec | exact.ExactSpec | one_of.OneOfSpec | big_o.BigOSpec
-    | edge_f1.EdgeF1Spec | judge.JudgeSpec,
+    | edge_f1.EdgeF1Spec | key_terms.KeyTermsSpec | judge.JudgeSpec,
     Field(discriminator="name"),
 ]
 
 COMPARATORS: dict[str, Comparator[Any]] = {
-    module.COMPARATOR.name: module.COMPARATOR for module in (numeric, exact, one_of, big_o, edge_f1, judge)
+    module.COMPARATOR.name: module.COMPARATOR for module in (numeric, exact, one_of, big_o, edge_f1, key_terms, judge)
 }
 
 NAMES = tuple(COMPARATORS)

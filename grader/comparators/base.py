@@ -124,6 +124,10 @@ class Comparator(Generic[SpecT]):
         """Texts that would give the answer away if a hint contained them."""
         return []
 
+    def hint_passes(self, spec: SpecT, expected: Any, hint: str) -> bool:
+        """Whether the hint, given as the answer, would pass (then it gives the answer away)."""
+        return False
+
     def kit_spec(self, spec: SpecT) -> dict[str, Any]:
         """The options as written into the student kit (nothing secret: no accepted answers)."""
         return spec.model_dump(mode="json")

@@ -27,13 +27,16 @@ from grader.comparators.base import (
     short,
     type_name,
 )
-from grader.comparators.orders import UnreadableOrder, describe, expression_of, fast_order
+from grader.comparators.orders import UnreadableOrder, answer_text, describe, expression_of, fast_order
 
 
 class BigOSpec(SpecBase):
     name: Literal["big_o"] = "big_o"
     variable: str = Field("n", description=(
-        "the variable the growth order is in, e.g. `t`; other single letters are constants"))
+        "the variable the growth order is in, e.g. `t` (matched whatever its case: `O(T)` is `O(t)`); "
+        "other single letters are constants"))
+    aliases: tuple[str, ...] = Field((), description=(
+        "other names a student may give the variable, e.g. `[iterations, steps]` (matched whatever their case)"))
 
 
 @lru_cache(maxsize=1024)
@@ -82,6 +85,7 @@ def _one(received: Any, expected: str, spec: BigOSpec, reveal: bool) -> str:
     if not isinstance(received, str):
         return f"expected a string such as 'O({spec.variable})', received {type_name(received)}"
     try:
+        received = answer_text(received, spec.variable, spec.aliases)
         fast_got = fast_order(expression_of(received, spec.variable), spec.variable)
     except UnreadableOrder as error:
         return f"{short(received)} is not a big-O expression in {spec.variable}: {error}"
@@ -122,12 +126,12 @@ def compare(received: Any, expected: Any, spec: BigOSpec, ctx: CompareContext) -
 # -- the student kit's sealed form ---------------------------------------------------------------
 
 
-def order_text(text: Any, variable: str) -> str:
+def order_text(text: Any, variable: str, aliases: tuple[str, ...] = ()) -> str:
     """The growth order of a big-O answer as a canonical text; raises Unmatchable."""
     if not isinstance(text, str):
         raise Unmatchable(f"expected a string such as 'O({variable})', received {type(text).__name__}")
     try:
-        expression = order_of(text, variable)
+        expression = order_of(answer_text(text, variable, aliases), variable)
     except UnreadableOrder as error:
         raise Unmatchable(f"{short(text)} is not a big-O expression in {variable}: {error}") from None
     lead = _leading(_leading(expression, variable), variable)
@@ -156,9 +160,9 @@ def _leading(expression: Any, variable: str) -> Any:
     return lead.as_independent(symbol, as_Add=False)[1]
 
 
-def big_o_text(value: Any, variable: str, keys: list[str] | None) -> str:
+def big_o_text(value: Any, variable: str, keys: list[str] | None, aliases: tuple[str, ...] = ()) -> str:
     if keys is None:
-        return dump(["big_o", order_text(value, variable)])
+        return dump(["big_o", order_text(value, variable, aliases)])
     if not isinstance(value, dict):
         raise Unmatchable(f"expected a dict with keys {sorted(keys)}, received {type(value).__name__}")
     problems, orders = [], {}
@@ -167,7 +171,7 @@ def big_o_text(value: Any, variable: str, keys: list[str] | None) -> str:
             problems.append(f"{key}: missing")
             continue
         try:
-            orders[key] = order_text(value[key], variable)
+            orders[key] = order_text(value[key], variable, aliases)
         except Unmatchable as error:
             problems.append(f"{key}: {error}" if str(error) else f"{key}: not a growth order")
     if problems:
@@ -189,7 +193,7 @@ class BigO(Comparator[BigOSpec]):
         return [(self.canonical(spec, value, params), params)]
 
     def canonical_text(self, spec: BigOSpec, value: Any, form: dict[str, Any]) -> str:
-        return big_o_text(value, spec.variable, form.get("keys"))
+        return big_o_text(value, spec.variable, form.get("keys"), spec.aliases)
 
     def answer_texts(self, spec: BigOSpec, expected: Any) -> list[str]:
         return [str(v) for v in (expected.values() if isinstance(expected, dict) else [expected])]

@@ -24,6 +24,7 @@ from grader.comparators.base import (
     dump,
     type_name,
 )
+from grader.comparators.diagnosis import diagnose, float32_close
 
 
 class NumericSpec(SpecBase):
@@ -33,6 +34,9 @@ class NumericSpec(SpecBase):
     shape: Literal["squeeze", "exact"] = Field("squeeze", description=(
         "`squeeze`: axes of length 1 are removed from both sides before shapes are compared; "
         "`exact`: shapes must be equal as they are"))
+    float32: bool = Field(False, description=(
+        "an answer returned in float32 (or float16) passes when it is right to float32 precision "
+        "(relative error 1e-4), whatever `rtol` says; without it, such an answer is told it needs float64"))
 
 
 def _as_float_array(value: Any) -> np.ndarray | None:
@@ -43,6 +47,15 @@ def _as_float_array(value: Any) -> np.ndarray | None:
     except (TypeError, ValueError, OverflowError):
         return None
     return array
+
+
+def _single_precision(value: Any) -> bool:
+    """Whether the student returned float32 or float16 numbers (an array, a scalar, or a list of them)."""
+    if isinstance(value, np.ndarray | np.floating):
+        return value.dtype in (np.float32, np.float16)
+    if isinstance(value, list | tuple) and value:
+        return all(_single_precision(item) for item in value)
+    return False
 
 
 def _fmt(x: float) -> str:
@@ -66,7 +79,9 @@ def compare(received: Any, expected: Any, spec: NumericSpec, ctx: CompareContext
     else:
         got_cmp, want_cmp = got, want
     if got_cmp.shape != want_cmp.shape:
-        return Verdict(0.0, f"expected shape {want.shape}, received shape {got.shape}")
+        found = diagnose(got_cmp, want_cmp, spec.rtol, spec.atol) if np.isfinite(got_cmp).all() else None
+        text = f"expected shape {want.shape}, received shape {got.shape}"
+        return Verdict(0.0, f"{text}: {found}" if found else text)
     bad = ~np.isfinite(got_cmp)
     if bad.any():
         index = tuple(int(i) for i in np.argwhere(bad)[0])
@@ -83,11 +98,17 @@ def compare(received: Any, expected: Any, spec: NumericSpec, ctx: CompareContext
                 return Verdict(1.0)
         elif np.allclose(got_cmp, want_cmp, rtol=spec.rtol, atol=spec.atol):
             return Verdict(1.0)
+        single = _single_precision(received)
+        if single and spec.float32 and np.isfinite(want_cmp).all() and float32_close(got_cmp, want_cmp, spec.atol):
+            return Verdict(1.0)
         rel_err = abs_err / np.maximum(np.abs(want_cmp), np.finfo(float).tiny)
         worst = np.unravel_index(int(np.argmax(abs_err - spec.rtol * np.abs(want_cmp))), abs_err.shape)
         n_bad = int(np.sum(~(abs_err <= spec.atol + spec.rtol * np.abs(want_cmp)) | ~np.isfinite(want_cmp)))
     where = f" at index {tuple(int(i) for i in worst)}" if got_cmp.ndim else ""
     lines = [f"{n_bad} of {got_cmp.size} entries differ beyond rtol={spec.rtol:g}, atol={spec.atol:g}"]
+    found = diagnose(got_cmp, want_cmp, spec.rtol, spec.atol, single) if np.isfinite(want_cmp).all() else None
+    if found:
+        lines.insert(0, found[0].upper() + found[1:] + ".")
     if ctx.reveal:
         lines.append(
             f"worst entry{where}: received {_fmt(float(got_cmp[worst]))}, "

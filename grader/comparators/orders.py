@@ -51,6 +51,42 @@ def _tokens(text: str, variable: str) -> str:
     return " ".join(out)
 
 
+# Answers in words whose meaning is exact, as the growth order they name.
+_WORDED = {"constant": "1", "linear": "{v}", "quadratic": "{v}^2", "cubic": "{v}^3", "logarithmic": "log({v})",
+           "linearithmic": "{v} log({v})", "loglinear": "{v} log({v})"}
+# Words that say nothing about the order ("linear in t", "constant memory", "O of t").
+_FILLER = {"in", "of", "time", "memory", "space", "complexity", "order", "the", "is", "it", "its", "a", "grows",
+           "growth", "big", "o"}
+_WORD = re.compile(r"[A-Za-z]+")
+
+
+def answer_text(text: str, variable: str, aliases: tuple[str, ...] = ()) -> str:
+    """A student's answer in the form the readers take: the variable matched whatever its case
+    ("O(T)" for t) or its declared aliases, and an answer in words read when its meaning is
+    exact ("constant", "linear in t"); other words get "write it as O(...)", never a silent zero."""
+    if len(text) > _MAX_LENGTH:
+        raise UnreadableOrder(f"longer than {_MAX_LENGTH} characters")
+    names = {variable.lower(), *(alias.lower() for alias in aliases)}
+    words = [w.lower() for w in _WORD.findall(text)]
+    if words and not _WRAPPER.match(text) and any(
+            w not in _FUNCTIONS and w not in names and len(w) > 2 for w in words):
+        meaning = [w for w in re.split(r"[^a-z]+", text.lower().replace("log-linear", "loglinear"))
+                   if w and w not in _FILLER and w not in names]
+        if len(meaning) == 1 and meaning[0] in _WORDED:
+            return f"O({_WORDED[meaning[0]].format(v=variable)})"
+        raise UnreadableOrder(f"write it as O(...), for example O({variable}) or O({variable}^2)")
+
+    def rename(match: re.Match[str]) -> str:
+        word = match.group(0)
+        if word.lower() in names:
+            return variable
+        if len(variable) == 1 and len(word) <= 4 and word.lower() not in _FUNCTIONS and variable in word.lower():
+            return "".join(variable if ch.lower() == variable else ch for ch in word)  # "Td": t times d
+        return word
+
+    return _WORD.sub(rename, text)
+
+
 def expression_of(text: str, variable: str) -> str:
     """The checked, space-separated tokens inside O(...); raises UnreadableOrder."""
     if len(text) > _MAX_LENGTH:

@@ -28,16 +28,15 @@ in, and `pip check` proves the set is complete.
 from __future__ import annotations
 
 import argparse
-import io
 import posixpath
 import re
 import sys
-import zipfile
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any
 
+from grader.distribution import package_files, project_config, zip_bytes
+from grader.environment import reference_imports_outside
 from grader.errors import GraderError
 from grader.files import write_atomically
 from grader.gradescope.budgets import MemoryBudget, TimeBudget, memory_budget
@@ -45,7 +44,6 @@ from grader.paths import PACKAGE_DIR
 
 VENV = "/opt/numgrader/venv"  # outside /autograder: the sandbox may hide that tree from the child
 SYSTEM_DEPS = "scripts/install-system-deps.sh"
-EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip can hold: reproducible archives
 EXECUTABLE, REGULAR = 0o755, 0o644
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 # Seconds the run needs besides grading: interpreters starting, imports, loading the rubric.
@@ -74,60 +72,6 @@ class Build:
         if name in self.members:
             raise GraderError(f"two files of the autograder would be {name}")
         self.members[name] = (data, mode)
-
-
-# -- archives --------------------------------------------------------------------------------
-
-
-def zip_bytes(members: dict[str, tuple[bytes, int]]) -> bytes:
-    """A reproducible zip: sorted members, fixed time, only the modes given."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name in sorted(members):
-            data, mode = members[name]
-            info = zipfile.ZipInfo(name, date_time=EPOCH)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.create_system = 3  # Unix, so that the modes below are read
-            info.external_attr = (0o100000 | mode) << 16
-            archive.writestr(info, data)
-    return buffer.getvalue()
-
-
-def _is_litter(path: Path) -> bool:
-    return (path.name.startswith(".") or path.name.endswith(("~", ".pyc", ".pyo", ".orig", ".rej", ".swp"))
-            or "__pycache__" in path.parts)
-
-
-def _project_config(project: Path) -> dict[str, Any]:
-    try:
-        import tomllib
-    except ModuleNotFoundError:  # Python 3.10
-        raise GraderError("building the autograder needs Python 3.11 or later (tomllib)") from None
-    path = project / "pyproject.toml"
-    if not path.is_file():
-        raise GraderError(f"no {path}: build the autograder from a checkout of the project")
-    config: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
-    return config
-
-
-def package_files(project: Path, config: dict[str, Any]) -> dict[str, Path]:
-    """The files setuptools would install: each listed package's modules, and its package data."""
-    tool = config.get("tool", {}).get("setuptools", {})
-    files: dict[str, Path] = {}
-    for package in tool.get("packages", []):
-        folder = project / package.replace(".", "/")
-        if not (folder / "__init__.py").is_file():
-            raise GraderError(f"pyproject.toml lists the package {package}, but {folder} has no __init__.py")
-        for path in sorted(folder.glob("*.py")):
-            if not _is_litter(path):
-                files[path.relative_to(project).as_posix()] = path
-    for package, patterns in tool.get("package-data", {}).items():
-        folder = project / package.replace(".", "/")
-        for pattern in patterns:
-            for path in sorted(folder.glob(pattern)):
-                if path.is_file() and not _is_litter(path.relative_to(project)):
-                    files[path.relative_to(project).as_posix()] = path
-    return files
 
 
 # -- pins ------------------------------------------------------------------------------------
@@ -215,7 +159,7 @@ def build(rubric_path: Path, *, timeout: float, memory_mb: int, project: Path | 
     from grader.results import error_results
 
     project = project or project_root()
-    config = _project_config(project)
+    config = project_config(project)
     assignment = load_assignment(rubric_path)  # the rubric and its reference must load
     rubric = assignment.rubric
     name = rubric_path.stem
@@ -238,7 +182,13 @@ def build(rubric_path: Path, *, timeout: float, memory_mb: int, project: Path | 
             f"but with Gradescope's {timeout:g} s time-out grading stops at {times.grading_window:g} s: checks "
             f"left then are recorded as not run. Raise the time-out in Gradescope's settings and pass --timeout.")
 
-    result.pins = runtime_pins(list(config["project"].get("dependencies", [])))
+    # The grader's own dependencies and the student's environment, as installed here: the same
+    # versions on Gradescope, and nothing the student's code may import is missing there.
+    result.pins = runtime_pins([*config["project"].get("dependencies", []), *rubric.environment.packages])
+    unpinned = reference_imports_outside(assignment.reference_path, [pin.name for pin in result.pins])
+    if unpinned:
+        raise GraderError(f"the reference {assignment.reference_path.name} imports {', '.join(unpinned)}, which "
+                          "the autograder would not install: add it to the rubric's environment.packages")
     system_deps = project / SYSTEM_DEPS
     if not system_deps.is_file():
         raise GraderError(f"no {system_deps}: setup.sh must install the sandbox's system packages with it")

@@ -44,15 +44,18 @@ from grader.paths import resolve_rubric
 
 README = """# {title}
 
-Your work goes in `{filename}`: fill in every function, keep the names and parameters. You may
-also hand in a Jupyter notebook `{notebook}` with the same functions (code cells run in order
-from the top; IPython magics such as `%matplotlib` are left out).
+Install the checker once (Python 3.10 or newer, on Linux or macOS; on Windows, inside WSL), then
+check your work from this folder:
 
-Check it before you submit, from this folder (the `grader` command comes with the course's
-grader package; install it with pip as the course tells you):
-
+    {install}
     grader check {filename}
     grader check {filename} --question {question}
+
+Your work goes in `{filename}`: fill in every function, keep the names and parameters. You may
+also hand in a Jupyter notebook `{notebook}` with the same functions (code cells run in order
+from the top; IPython magics such as `%matplotlib` are left out). Your code may import
+{packages} and the standard library, and your own helper modules beside the file (hand them in
+with it).
 
 This runs the visible checks of the autograder in the same isolated way as grading, with the
 same messages and hints. Some answers are only confirmed, not shown: the kit does not contain
@@ -169,8 +172,18 @@ def _template_warnings(template: Path, functions: set[str]) -> list[str]:
     return notes
 
 
-def build_kit(assignment_name: str, out: Path) -> list[str]:
-    """Write the kit for an assignment into `out`; returns notes for the instructor."""
+def build_wheel(out: Path) -> str:
+    """The grader as a wheel in `out` (its name): what a student installs the checker from."""
+    from grader.distribution import wheel
+    from grader.paths import PROJECT_ROOT
+
+    return wheel(PROJECT_ROOT, out).name
+
+
+def build_kit(assignment_name: str, out: Path, install: str | None = None) -> list[str]:
+    """Write the kit for an assignment into `out`; returns notes for the instructor. `install`:
+    the command that installs the checker, as the course gives it (e.g. `pip install numgrader==0.1`);
+    by default the grader's wheel goes into the kit and the command installs it."""
     rubric_path = resolve_rubric(assignment_name)
     assignment = load_assignment(rubric_path)
     rubric = assignment.rubric
@@ -205,8 +218,10 @@ def build_kit(assignment_name: str, out: Path) -> list[str]:
                 mode, why = "on_submit", "its answer is not in the kit"
                 notes.append(f"{case.key}: fixed answer left to grading: {error}")
         feedback = case.check.feedback.strip()
-        answer_texts = [t for t in comparators.of(spec).answer_texts(spec, expected) if t.strip()]
-        if mode != "values" and feedback and hint_reveals(feedback, answer_texts):
+        comparator = comparators.of(spec)
+        answer_texts = [t for t in comparator.answer_texts(spec, expected) if t.strip()]
+        if mode != "values" and feedback and (hint_reveals(feedback, answer_texts)
+                                              or comparator.hint_passes(spec, expected, feedback)):
             notes.append(f"{case.key}: its hint contains the answer; the kit leaves the hint out "
                          "(students see it after submitting)")
             feedback, entry["hint_withheld"] = "", True
@@ -230,6 +245,7 @@ def build_kit(assignment_name: str, out: Path) -> list[str]:
         "assignment": rubric.assignment, "title": rubric.title,
         "submission": rubric.submission.model_dump(mode="json"),
         "limits": rubric.limits.model_dump(mode="json"),
+        "environment": rubric.environment.model_dump(mode="json"),
         "questions": [{"id": qid, "name": name} for qid, name in questions.items()],
         "checks": checks,
     }
@@ -242,8 +258,13 @@ def build_kit(assignment_name: str, out: Path) -> list[str]:
     (folder / kit.VALUES).write_bytes(payload)
     filename = Path(rubric.submission.filename)
     shutil.copyfile(template, out / (filename.stem + template.suffix))
+    packages = rubric.environment.packages
+    if install is None:
+        install = f"pip install ./{build_wheel(out)} " + " ".join(f'"{p}"' if set(p) & set("<>=!~ ") else p
+                                                                  for p in packages)
     (out / "README.md").write_text(README.format(
         title=rubric.title or rubric.assignment, filename=filename.name, notebook=filename.stem + ".ipynb",
-        question=next(iter(questions), "1")), encoding="utf-8")
+        question=next(iter(questions), "1"), install=install.strip(), packages=", ".join(packages) or "nothing else"),
+        encoding="utf-8")
     return notes
 

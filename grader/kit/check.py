@@ -11,25 +11,30 @@ Only visible checks are in a kit, so nothing of a hidden check can be shown.
 from __future__ import annotations
 
 import json
+import math
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 from pydantic import ValidationError
 
 from grader import comparators
 from grader.assignment import Case
 from grader.boundary import wire
+from grader.boundary.imports import Imports
 from grader.boundary.outcome import Outcome
 from grader.comparators import Verdict
 from grader.comparators.base import Unmatchable
+from grader.environment import installed_folders, resolve
 from grader.errors import GraderError
 from grader.grading import execute
 from grader.judging import CheckResult, feedback, judge
 from grader.kit import seal as kit
-from grader.rubric import Check, Limits, Question, Submission
+from grader.rubric import Check, Environment, Limits, Question, Submission
+from grader.submission import alternatives
 from grader.table import columns
 
 Mode = Literal["values", "sealed", "on_submit"]
@@ -57,6 +62,7 @@ class Kit:
     limits: Limits
     checks: tuple[KitCheck, ...]
     questions: tuple[tuple[str, str], ...]
+    environment: Environment = field(default_factory=Environment)
 
 
 def find_kit(kit_dir: Path | None, submission: Path) -> Path:
@@ -105,7 +111,7 @@ def _kit_of(folder: Path, manifest: dict[str, Any], values: dict[str, Any]) -> K
                                bool(entry.get("hint_withheld"))))
     return Kit(folder, manifest["assignment"], manifest.get("title", ""),
                Submission.model_validate(manifest["submission"]), Limits.model_validate(manifest["limits"]),
-               tuple(checks), tuple(names.items()))
+               tuple(checks), tuple(names.items()), Environment.model_validate(manifest.get("environment", {})))
 
 
 # -- judging -------------------------------------------------------------------------------
@@ -180,15 +186,40 @@ class Line:
         return lines[0] if lines else "failed"
 
 
+MAX_SCANNED = 100_000  # numbers looked at for NaN and inf in an answer the kit cannot judge
+
+
+def non_finite(value: Any, budget: list[int] | None = None) -> str | None:
+    """"NaN" or "inf" when the answer holds one (a number, an array, nested lists and dicts), else None."""
+    budget = budget if budget is not None else [MAX_SCANNED]
+    if budget[0] <= 0:
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else "inf"
+    if isinstance(value, np.ndarray) and value.dtype.kind in "fc":
+        flat = value.ravel()[: budget[0]]
+        budget[0] -= flat.size
+        return "NaN" if bool(np.isnan(flat).any()) else "inf" if bool(np.isinf(flat).any()) else None
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list | tuple) else ()
+    for item in items:
+        budget[0] -= 1
+        found = non_finite(item, budget)
+        if found or budget[0] <= 0:
+            return found
+    return None
+
+
 def judge_item(item: KitCheck, outcome: Outcome) -> Line:
     if item.mode == "values":
         result = judge(item.case, outcome, {})
     elif item.mode == "sealed":
         result = judge_sealed(item, outcome)
     else:
-        if outcome.ok:
+        bad = non_finite(outcome.value) if outcome.ok else None
+        if outcome.ok and bad is None:
             return Line(item, "submit", f"{ON_SUBMIT} ({item.why})." if item.why else f"{ON_SUBMIT}.")
-        result = CheckResult(item.case, 0.0, Verdict(0.0, outcome.message), outcome)
+        message = outcome.message if not outcome.ok else f"your answer holds {bad}, which never passes"
+        result = CheckResult(item.case, 0.0, Verdict(0.0, message), outcome)
     text = feedback(result)
     if not result.passed and item.hint_withheld:
         text += "\nThe hint for this check is shown when you submit."
@@ -232,11 +263,25 @@ def check_submission(the_kit: Kit, submission: Path, question: str | None = None
     def each(case: Case, outcome: Outcome) -> None:
         lines[case.key] = judge_item(by_key[case.key], outcome)
 
+    # The student's folder is what they will upload: its helper modules and data go with the file
+    # (the kit's own files do not).
+    environment = resolve(tuple(the_kit.environment.packages), strict=False)
+    imports = Imports(environment.modules, environment.declared, installed_folders())
     ran = execute(submission, the_kit.submission, the_kit.limits, [item.case for item in items], each,
-                  shown="visible")
-    report = CheckReport(the_kit, ran.submission, [lines[item.case.key] for item in items], ran.import_error,
-                         ran.notes, ran.student_output, time.perf_counter() - started)
-    return report
+                  shown="visible", beside=True, leave_out=(kit.BUNDLE_FOLDER, "README.md"), imports=imports)
+    notes = list(ran.notes)
+    if environment.missing:
+        notes.insert(0, f"Note: the course grades with {', '.join(environment.missing)}, which this computer does not "
+                        f"have: pip install {' '.join(environment.missing)}")
+    if ran.files.left_out:
+        notes.append("Left out (your code cannot read them, here or when graded): "
+                     + "; ".join(f"{name} ({why})" for name, why in ran.files.left_out[:10]))
+    graded = the_kit.submission.filename
+    if ran.submission.name not in alternatives(graded):
+        notes.insert(0, f"Note: your file is named {ran.submission.name!r}; the autograder looks for {graded!r} "
+                        f"(or {Path(graded).with_suffix('.ipynb').name!r}): rename it before you submit.")
+    return CheckReport(the_kit, ran.submission, [lines[item.case.key] for item in items], ran.import_error,
+                       notes, ran.student_output, time.perf_counter() - started)
 
 
 # -- output --------------------------------------------------------------------------------

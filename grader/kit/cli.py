@@ -12,7 +12,7 @@ from grader.kit.seal import BUNDLE_FOLDER
 def _student_kit(args: argparse.Namespace) -> int:
     from grader.kit.build import build_kit
 
-    warnings = build_kit(args.assignment, Path(args.out))
+    warnings = build_kit(args.assignment, Path(args.out), install=args.install)
     for line in warnings:
         print(f"note: {line}")
     print(f"student kit written to {args.out}")
@@ -29,6 +29,8 @@ def register(commands: Any) -> None:
     kit = commands.add_parser("student-kit", help="write the template and visible checks for students")
     kit.add_argument("--assignment", required=True, help="assignment name (rubrics/NAME.yaml) or rubric path")
     kit.add_argument("--out", required=True, help="folder to write the kit into")
+    kit.add_argument("--install", help="the command that installs the checker, as your course gives it "
+                                       "(default: the grader's wheel goes into the kit, and this installs it)")
     kit.set_defaults(run=_student_kit)
 
     check = commands.add_parser("check", help="run the visible checks of a student kit on your file")

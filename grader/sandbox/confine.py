@@ -124,8 +124,20 @@ def _build_root(plan: Plan) -> None:
     copy = inside(submission)
     with open(copy, "wb") as copied:
         copied.write(source)
+    written = [inside(workdir), copy]
+    for name, pristine in plan.files:  # the submission's helper modules and data, beside it
+        target = os.path.join(inside(workdir), name)
+        parts = name.split("/")[:-1]
+        for depth in range(1, len(parts) + 1):
+            folder = os.path.join(inside(workdir), *parts[:depth])
+            if not os.path.isdir(folder):
+                os.mkdir(folder, 0o755)
+                written.append(folder)
+        with open(pristine, "rb") as original, open(target, "xb") as copied:
+            copied.write(original.read())
+        written.append(target)
     if plan.uid is not None and os.geteuid() == 0 and plan.namespaces == "root":
-        for path in (inside(workdir), copy):
+        for path in written:
             os.chown(path, plan.uid, plan.uid)
     assert plan.pivot_root is not None  # prepare_student checked
     os.chdir(new)

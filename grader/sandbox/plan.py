@@ -91,6 +91,7 @@ class Plan:
     cgroup: tuple[str, ...] = ()  # cgroup.procs files the child's first process joins (cgroup.py)
     python_paths: tuple[str, ...] = ()
     preload: tuple[str, ...] = field(default=PRELOAD)
+    files: tuple[tuple[str, str], ...] = ()  # the submission's other files: (path in workdir, pristine copy)
 
     @property
     def gid(self) -> int | None:
@@ -107,6 +108,7 @@ class Plan:
             **data,
             "uid_range": None if data["uid_range"] is None else tuple(data["uid_range"]),
             "links": tuple(tuple(link) for link in data["links"]),
+            "files": tuple((str(name), str(source)) for name, source in data.get("files", ())),
             **{name: tuple(data[name]) for name in ("binds", "devices", "covers", "cgroup", "python_paths",
                                                     "preload")},
             "landlock": None if landlock is None else LandlockPlan.from_json(landlock),

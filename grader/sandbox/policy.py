@@ -28,7 +28,7 @@ def memory_text(limits: Limits) -> str:
 
 
 def make(limits: Limits, workdir: Path, submission: Path, source: Path, mountpoint: Path, uid: int | None,
-         hide: Sequence[Path] = (), cgroup: Sequence[str] = ()) -> Plan:
+         hide: Sequence[Path] = (), cgroup: Sequence[str] = (), files: tuple[tuple[str, str], ...] = ()) -> Plan:
     """The plan for one child, from the rubric's limits and what this machine allows."""
     machine = host()
     links, binds = system_view()
@@ -67,6 +67,7 @@ def make(limits: Limits, workdir: Path, submission: Path, source: Path, mountpoi
         memory_text=memory_text(limits),
         cgroup=tuple(cgroup),
         python_paths=python,
+        files=files,
     )
 
 

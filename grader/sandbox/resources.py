@@ -36,11 +36,12 @@ class SessionSandbox:
     def uid(self) -> int | None:
         return self.lease.uid if self.lease is not None else None
 
-    def plan(self, workdir: Path, submission: Path, source: Path, mountpoint: Path, hide: Sequence[Path]) -> Plan:
+    def plan(self, workdir: Path, submission: Path, source: Path, mountpoint: Path, hide: Sequence[Path],
+             files: tuple[tuple[str, str], ...] = ()) -> Plan:
         """The next child's plan; its memory cgroup's OOM kills are counted from now."""
         self._oom_kills = self.cgroup.oom_kills() if self.cgroup else 0
         return policy.make(self.limits, workdir, submission, source, mountpoint, self.uid, hide,
-                           self.cgroup.procs if self.cgroup else ())
+                           self.cgroup.procs if self.cgroup else (), files)
 
     def oom_killed(self) -> bool:
         """Did the memory cgroup kill a process of the child since its plan was made?"""

@@ -17,7 +17,7 @@ from grader import cli, paths
 from grader.assignment import Assignment, load_assignment
 from grader.boundary import prefetch, wire
 from grader.boundary.outcome import Call, Outcome, pack_call
-from grader.grading import Report, execution_order, grade, planned_calls
+from grader.grading import Report, execution_order, grade, imports_of, planned_calls
 from grader.results import to_results
 from grader.rubric import Limits
 from grader.sandbox import host as sandbox_host
@@ -39,7 +39,8 @@ def hw2() -> Assignment:
 
 def plan_of(assignment: Assignment) -> prefetch.Plan:
     calls = planned_calls(execution_order(assignment.cases), assignment.rubric.limits)
-    return prefetch.describe(assignment.loaded, calls, [assignment.loaded.path, assignment.reference_path])
+    return prefetch.describe(assignment.loaded, calls, [assignment.loaded.path, assignment.reference_path],
+                             imports_of(assignment.rubric))
 
 
 def comparable(report: Report) -> dict:

@@ -45,7 +45,7 @@ def test_required_checks_are_there(hw2):
     compares = {(c.function, c.check.compare.name) for c in hw2.cases}
     for required in [("sgd", "judge"), ("min_norm_solution", "numeric"), ("computation_graph", "edge_f1"),
                      ("memory_complexity", "big_o"), ("loss_derivative", "judge"),
-                     ("optimal_learning_rate", "judge"), ("conv2d", "numeric"), ("filter_detects", "one_of"),
+                     ("optimal_learning_rate", "judge"), ("conv2d", "numeric"), ("filter_detects", "key_terms"),
                      ("conv_net_table", "exact"), ("total_parameters", "exact")]:
         assert required in compares
     hidden = {c.function for c in hw2.cases if c.visibility == "hidden"}

@@ -47,13 +47,14 @@ def hw2_kit(tmp_path_factory) -> Path:
 
 def test_kit_layout_and_only_visible_checks(hw2, hw2_kit):
     assert sorted(p.relative_to(hw2_kit).as_posix() for p in hw2_kit.rglob("*") if p.is_file()) == [
-        "README.md", "check/bundle.json", "check/values.wire", "hw2.py"]
+        "README.md", "check/bundle.json", "check/values.wire", "hw2.py", "numgrader-0.1.0-py3-none-any.whl"]
     assert (hw2_kit / "hw2.py").read_bytes() == (ROOT / "templates" / "hw2.py").read_bytes()
     manifest = json.loads((hw2_kit / "check" / "bundle.json").read_text())
     visible = [c.key for c in hw2.cases if c.visibility == "visible"]
     assert [c["key"] for c in manifest["checks"]] == visible
     modes = {c["key"]: c["mode"] for c in manifest["checks"]}
-    assert modes["3.2/the-handout-s-total"] == modes["3.1/what-the-filter-detects"] == "sealed"
+    assert modes["3.2/the-handout-s-total"] == "sealed"
+    assert modes["3.1/what-the-filter-detects"] == "on_submit"  # a short answer: its key terms stay in the grader
     assert modes["2.1.2/forward-and-backward-memory"] == modes["2.1.1/edges-of-the-graph"] == "sealed"
     assert modes["3.1/conv2d-on-an-asymmetric-kernel"] == "values"
     assert modes["1.1.1/sgd-iterates-one-step-from-zero#1"] == "on_submit"  # a judge: not in the kit
@@ -98,7 +99,7 @@ def test_kit_leaks_no_fixed_answer(hw2, hw2_kit):
     assert {52444644, 51381248} <= counts
     rubric = load_rubric(HW2_RUBRIC).rubric
     detects = next(c for q in rubric.questions for c in q.checks if c.function == "filter_detects")
-    words = {*detects.compare.accepted, ref.filter_detects()}
+    words = {*detects.compare.any_of, ref.filter_detects()}
     orders = set(ref.memory_complexity().values()) | set(ref.memory_complexity_backward_constant().values())
     assert "edges" in words and orders == {"O(1)", "O(t)"}
 
@@ -151,7 +152,7 @@ def test_hints_that_contain_the_answer_are_withheld(hw2_kit):
     manifest = json.loads((hw2_kit / "check" / "bundle.json").read_text())
     detects = next(c for c in manifest["checks"] if c["check"]["function"] == "filter_detects")
     assert detects["hint_withheld"] and detects["check"]["feedback"] == ""
-    assert detects["check"]["compare"] == {"name": "one_of", "accepted": []}
+    assert detects["check"]["compare"] == {"name": "key_terms", "any_of": ["(in the grader)"], "none_of": []}
     assert hint_reveals("It responds where the intensity changes sharply.", ["intensity changes"])
     assert hint_reveals("The total is 52,444,644.", ["52,444,644"])
     assert not hint_reveals("A KxK conv has K·K·C_in·C_out + C_out parameters", ["52444644"])
@@ -178,7 +179,8 @@ def test_kit_round_trip_matches_grading(hw2, hw2_kit, name):
     assert set(judged) | rest["later"] == set(graded)
     assert judged == {key: graded[key] for key in judged}  # same pass/fail, same named mistakes
     assert rest["later"] == {"1.1.1/sgd-from-zero-converges-to-the-minimum-norm-solution",
-                             "1.1.1/sgd-iterates-one-step-from-zero#1", "1.1.1/sgd-iterates-one-step-from-zero#2"}
+                             "1.1.1/sgd-iterates-one-step-from-zero#1", "1.1.1/sgd-iterates-one-step-from-zero#2",
+                             "3.1/what-the-filter-detects"}  # judges and key terms stay in the grader
     if name == "correct.py":
         assert all(ok for ok, _ in judged.values())
     if name == "worked_answers.py":
@@ -205,10 +207,10 @@ def test_check_command_from_the_kit_folder(hw2_kit, tmp_path):
     run = _run(["check", "hw2.py"], folder)
     assert run.returncode == 0, run.stderr
     out = run.stdout
-    assert "12 of 14 visible checks pass; hidden checks run when you submit." in out
+    assert "11 of 13 visible checks pass; hidden checks run when you submit." in out
     assert re.search(r"2\.2\.3\s+loss_derivative\s+derivative of L1\s+FAIL\s+"
                      r"known mistake: sign-flipped derivative\n", out)
-    assert "3 more visible checks ran without errors here and will be judged when you submit" in out
+    assert "4 more visible checks ran without errors here and will be judged when you submit" in out
     assert "random" not in out.lower()  # no hidden check ("... random problems") is named
     assert "Hint: dL1/dη" in out and "Your derivative has the opposite sign" in out
     run = _run(["check", "hw2.py", "--question", "3.2", "--kit", str(hw2_kit)], folder)

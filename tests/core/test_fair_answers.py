@@ -1,0 +1,227 @@
+"""Correct work in a person's own notation passes, points add up exactly, and a wrong numeric
+answer is told what it looks like (issue: real students' work)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from grader.assignment import split_points
+from grader.comparators import compare
+from grader.comparators.base import CompareContext
+from grader.comparators.big_o import BigOSpec
+from grader.comparators.key_terms import KeyTermsSpec
+from grader.comparators.numeric import NumericSpec
+from grader.errors import RubricError
+from tests.support import ROOT, TESTS, tiny_variant
+
+STUDENTS = TESTS / "fixtures" / "students"
+SHOWN, HIDDEN = CompareContext(reveal=True), CompareContext(reveal=False)
+
+
+# -- points ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("points", [0.25, 0.1, 1.0, 0.3333, 2.5, 0.000007])
+@pytest.mark.parametrize("parts", [1, 2, 3, 6, 7, 11])
+def test_a_checks_cases_share_its_points_to_the_millionth_exactly(points: float, parts: int) -> None:
+    shares = split_points(points, parts)
+    assert len(shares) == parts and min(shares) >= 0
+    written = [round(share, 6) for share in shares]
+    assert written == shares  # each already has at most six decimals
+    assert round(sum(written), 6) == round(points, 6)
+    assert max(shares) - min(shares) <= 1e-6 + 1e-12  # as even as the millionth allows
+
+
+def _grade(submission: Path, tmp_path: Path) -> dict:
+    out = tmp_path / f"{submission.stem}.json"
+    process = subprocess.run([sys.executable, "-m", "grader", "grade", str(submission), "--assignment", "hw2",
+                              "--quiet", "--json", str(out)], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert process.returncode == 0, process.stderr
+    return dict(json.loads(out.read_text()))
+
+
+@pytest.mark.child
+def test_the_score_is_exactly_the_sum_of_the_tests(tmp_path: Path) -> None:
+    results = _grade(ROOT / "submissions_example" / "hw2" / "correct.py", tmp_path)
+    scores = [test.get("score", 0.0) for test in results["tests"]]
+    assert results["score"] == 6.5 == round(sum(scores), 6)
+    by_check: dict[str, float] = {}
+    for test in results["tests"]:
+        if "check" in test.get("extra_data", {}):
+            key = test["extra_data"]["check"].split("#")[0]
+            by_check[key] = by_check.get(key, 0.0) + test["max_score"]
+    # Every check's cases add up, as written, to the check's points: no 0.249999.
+    from grader.assignment import load_assignment
+    from grader.rubric import check_key
+
+    rubric = load_assignment(ROOT / "rubrics" / "hw2.yaml").rubric
+    points = {check_key(q, c): c.points for q in rubric.questions for c in q.checks}
+    assert {key: round(total, 6) for key, total in by_check.items()} == {key: points[key] for key in by_check}
+
+
+# -- notation --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("answer", ["O(T)", "o(t)", "O(2T + 3)", "linear in t", "Linear", "O(t)", "t"])
+def test_big_o_reads_the_variable_whatever_its_case_and_words_with_an_exact_meaning(answer: str) -> None:
+    assert compare(BigOSpec(variable="t"), answer, "O(t)", SHOWN).passed
+
+
+def test_big_o_capital_variables_and_aliases() -> None:
+    assert compare(BigOSpec(variable="n"), "O(N)", "O(n)", SHOWN).passed
+    assert compare(BigOSpec(variable="t"), "O(T*d)", "O(t d)", SHOWN).passed
+    assert compare(BigOSpec(variable="t"), "O(Td)", "O(t*d)", SHOWN).passed
+    assert compare(BigOSpec(variable="t", aliases=("iterations",)), "O(Iterations)", "O(t)", SHOWN).passed
+    assert compare(BigOSpec(variable="t"), "constant", "O(1)", SHOWN).passed
+    assert compare(BigOSpec(variable="t"), "quadratic in t", "O(t^2)", SHOWN).passed
+    # Not read into something else: another letter stays a constant, and O(T) is not O(1).
+    assert not compare(BigOSpec(variable="t"), "O(n)", "O(t)", SHOWN).passed
+    assert not compare(BigOSpec(variable="t"), "O(T)", "O(1)", SHOWN).passed
+
+
+def test_big_o_words_without_an_exact_meaning_are_told_how_to_write_it() -> None:
+    verdict = compare(BigOSpec(variable="t"), "it grows with the iterations", "O(t)", SHOWN)
+    assert not verdict.passed and "write it as O(...)" in verdict.message and "O(t)" in verdict.message
+
+
+SHORT = KeyTermsSpec(any_of=("edge", "boundary", "outline", "contour", "intensity change"),
+                     none_of=("corner", "blur", "not edge"))
+
+
+@pytest.mark.parametrize("answer", ["Edges (Laplacian)", "it detects edges/outlines", "It detects edges",
+                                    "edge-detection", "Laplacian edge detector", "BOUNDARIES.",
+                                    "sharp intensity changes", "the contours of objects"])
+def test_a_short_answer_passes_when_it_names_the_concept(answer: str) -> None:
+    assert compare(SHORT, answer, "edges", SHOWN).passed
+
+
+@pytest.mark.parametrize("answer", ["corners", "it blurs the image", "not edges", "noise", "", "42 cats"])
+def test_a_short_answer_that_names_something_else_fails_and_says_so(answer: str) -> None:
+    verdict = compare(SHORT, answer, "edges", SHOWN)
+    assert not verdict.passed and verdict.message
+
+
+def test_a_short_answer_that_is_not_text_or_too_long_fails_clearly() -> None:
+    assert "string" in compare(SHORT, 3, "edges", SHOWN).message
+    assert "short answer" in compare(SHORT, "edge " * 1000, "edges", SHOWN).message
+
+
+# -- what a wrong numeric answer looks like ---------------------------------------------------------
+
+
+A = np.arange(12.0).reshape(3, 4) + 1.0
+B = np.arange(9.0).reshape(3, 3) + 5.0 * np.eye(3)
+SPEC = NumericSpec()
+
+
+@pytest.mark.parametrize(("name", "got", "want", "said"), [
+    ("transposed", B.T, B, "transposed"),
+    ("transposed, another shape", A.T, A, "transposed"),
+    ("negated", -A, A, "opposite sign"),
+    ("doubled", 2 * A, A, "times 2"),
+    ("halved", A / 2, A, "times 1/2"),
+    ("reversed", A[::-1], A, "reverse order along axis 0"),
+    ("shifted", np.roll(np.arange(1.0, 6.0), 1), np.arange(1.0, 6.0), "one place later"),
+    ("reshaped", A.reshape(4, 3), A, "in shape (4, 3)"),
+])
+def test_a_wrong_array_is_told_what_it_is(name: str, got: np.ndarray, want: np.ndarray, said: str) -> None:
+    for ctx in (SHOWN, HIDDEN):
+        verdict = compare(SPEC, got, want, ctx)
+        assert not verdict.passed and said in verdict.message, (name, verdict.message)
+
+
+def test_no_explanation_is_invented_and_none_shows_a_hidden_value() -> None:
+    rng = np.random.default_rng(0)
+    noisy = A + rng.uniform(0.5, 1.0, A.shape)
+    verdict = compare(SPEC, noisy, A, HIDDEN)
+    assert not verdict.passed and "your answer is" not in verdict.message.lower()
+    named = compare(SPEC, -A, A, HIDDEN).message.splitlines()[0]
+    assert "opposite sign" in named and not any(ch.isdigit() for ch in named)  # no value of the answer in it
+    assert compare(SPEC, 2.0, 1.0, SHOWN).message.startswith("1 of 1")  # one number: no structure to name
+
+
+def test_float32_is_named_and_accepted_where_the_rubric_says_so() -> None:
+    want = np.arange(1.0, 6.0) / 3
+    got = want.astype(np.float32)
+    strict = compare(NumericSpec(rtol=1e-8), got, want, SHOWN)
+    assert not strict.passed and "float32 precision" in strict.message and "float64" in strict.message
+    assert compare(NumericSpec(rtol=1e-8, float32=True), got, want, SHOWN).passed
+    assert not compare(NumericSpec(rtol=1e-8, float32=True), got + np.float32(0.01), want, SHOWN).passed
+    assert not compare(NumericSpec(rtol=1e-8, float32=True), got.astype(float) * (1 + 1e-6), want, SHOWN).passed
+
+
+# -- through the command ------------------------------------------------------------------------------
+
+
+@pytest.mark.child
+def test_hw2_in_a_students_own_notation_scores_full_marks(tmp_path: Path) -> None:
+    results = _grade(STUDENTS / "hw2_own_words.py", tmp_path)
+    assert results["score"] == 6.5, [t["name"] for t in results["tests"] if t.get("status") == "failed"]
+
+
+@pytest.mark.child
+def test_hw2_float32_and_a_sign_slip_are_named(tmp_path: Path) -> None:
+    results = _grade(STUDENTS / "hw2_float32_and_sign.py", tmp_path)
+    failed = {t["extra_data"]["check"]: t["output"] for t in results["tests"] if t.get("status") == "failed"}
+    assert "float32 precision" in failed["1.1.1/minimum-norm-solution"]
+    assert any("opposite sign" in text for key, text in failed.items() if key.startswith("2.2.1/w1"))
+
+
+@pytest.mark.child
+def test_a_check_that_fails_because_another_does_says_so(tmp_path: Path) -> None:
+    results = _grade(STUDENTS / "hw2_float32_and_sign.py", tmp_path)
+    loss = [t for t in results["tests"] if t["extra_data"].get("function") == "loss_after_one_step"]
+    assert loss and all("This uses your gd_step(), which fails its own checks: fix it first." in t["output"]
+                        for t in loss if t["status"] == "failed")
+    passing = _grade(STUDENTS / "hw2_own_words.py", tmp_path)
+    assert not any("fix it first" in t["output"] for t in passing["tests"])
+
+
+def test_depends_on_must_name_another_checked_function(tmp_path: Path) -> None:
+    from grader.assignment import load_assignment
+
+    def depend(data: dict) -> None:
+        data["questions"][0]["checks"][0]["depends_on"] = ["not_a_function"]
+
+    with pytest.raises(RubricError, match=r"depends_on.*'not_a_function' is not another function"):
+        load_assignment(tiny_variant(tmp_path, depend))
+
+
+# -- a submission of several files ----------------------------------------------------------------
+
+
+@pytest.mark.child
+@pytest.mark.parametrize("mode", ["auto", "nonamespaces"])
+def test_helper_modules_and_data_files_go_with_the_submission(tmp_path: Path, mode: str) -> None:
+    import os
+    import shutil
+
+    folder = tmp_path / "upload"
+    shutil.copytree(STUDENTS / "hw2_with_helpers", folder / "hw2")  # kept its folder, as an upload may
+    (folder / "hw2" / "big.bin").write_bytes(b"x" * (20 << 20))  # over limits.file_mb
+    os.symlink(ROOT / "reference" / "hw2.py", folder / "hw2" / "solutions.py")
+    out = tmp_path / "results.json"
+    process = subprocess.run([sys.executable, "-m", "grader", "grade", str(folder), "--assignment", "hw2", "--quiet",
+                              "--json", str(out)], capture_output=True, text=True, cwd=ROOT, timeout=300,
+                             env={**os.environ, "NUMGRADER_SANDBOX": mode})
+    assert process.returncode == 0, process.stderr
+    results = json.loads(out.read_text())
+    assert results["score"] == 6.5
+    files = results["extra_data"]["files"]
+    assert files["used"] == ["hw2.py", "data/__init__.py", "data/scale.txt", "linalg_utils.py"]
+    assert [entry["name"] for entry in files["left_out"]] == ["big.bin", "solutions.py"]
+    assert "too large" in files["left_out"][0]["why"] and "link" in files["left_out"][1]["why"]
+    assert "Left out of your submission" in results["output"]
+
+
+@pytest.mark.child
+def test_a_single_file_gets_no_companions(tmp_path: Path) -> None:
+    results = _grade(STUDENTS / "hw2_with_helpers" / "hw2.py", tmp_path)  # its folder was not handed in
+    assert "files" not in results["extra_data"]
+    assert results["score"] < 6.5 and "No module named 'linalg_utils'" in results["output"]
