@@ -38,6 +38,17 @@ def _edges(value: Any) -> set[Edge] | str:
     return edges
 
 
+def _spelling(value: Any) -> dict[str, str]:
+    """Each node's folded name -> the name as it was written (messages show the writer's own)."""
+    items = value.tolist() if isinstance(value, np.ndarray) else value
+    names: dict[str, str] = {}
+    for item in items if isinstance(items, list | tuple) else ():
+        for name in item if isinstance(item, list | tuple) else ():
+            if isinstance(name, str):
+                names.setdefault(name.strip().casefold(), name.strip())
+    return names
+
+
 def f1(got: set[Edge], want: set[Edge]) -> float:
     hits = len(got & want)
     if hits == 0:
@@ -62,11 +73,13 @@ def compare(received: Any, expected: Any, spec: EdgeF1Spec, ctx: CompareContext)
     if score >= 1.0:
         return Verdict(1.0)
     missing, extra = sorted(best - got), sorted(got - best)
+    theirs = _spelling(received)
+    ours = _spelling(candidates[accepted.index(best)])
     lines = [f"F1 {score:.2f} against the closest accepted graph: "
              f"{len(missing)} edge(s) missing, {len(extra)} not expected"]
     if ctx.reveal:
-        lines += [f"missing: {a} -> {b}" for a, b in missing]
-    lines += [f"not expected: {a} -> {b}" for a, b in extra]
+        lines += [f"missing: {theirs.get(a, ours.get(a, a))} -> {theirs.get(b, ours.get(b, b))}" for a, b in missing]
+    lines += [f"not expected: {theirs.get(a, a)} -> {theirs.get(b, b)}" for a, b in extra]
     return Verdict(score, "\n".join(lines))
 
 

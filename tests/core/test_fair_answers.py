@@ -225,3 +225,11 @@ def test_a_single_file_gets_no_companions(tmp_path: Path) -> None:
     results = _grade(STUDENTS / "hw2_with_helpers" / "hw2.py", tmp_path)  # its folder was not handed in
     assert "files" not in results["extra_data"]
     assert results["score"] < 6.5 and "No module named 'linalg_utils'" in results["output"]
+
+
+def test_a_graphs_feedback_keeps_the_students_own_node_names() -> None:
+    from grader.comparators.edge_f1 import EdgeF1Spec
+
+    verdict = compare(EdgeF1Spec(), [("W0", "Eta"), ("Eta", "L")], [("w0", "w1"), ("eta", "w1")], SHOWN)
+    assert "not expected: W0 -> Eta" in verdict.message and "missing: Eta -> w1" in verdict.message
+    assert "w0 -> eta" not in verdict.message  # not the folded form

@@ -91,3 +91,7 @@ def test_hard_coding_fails_the_hidden_random_cases(hw2):
     by_key = {r.case.key: r for r in report.checks}
     assert by_key["3.2/the-handout-s-total"].passed  # right on the handout's net...
     assert all(not by_key[f"3.2/totals-of-random-architectures#{i}"].passed for i in (1, 2, 3))  # ...only there
+
+
+def test_every_check_has_a_hint(hw2):
+    assert [c.key for c in hw2.cases if not c.check.feedback.strip()] == []

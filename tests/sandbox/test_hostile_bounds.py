@@ -403,7 +403,7 @@ def _memory_cgroup_available() -> bool:
 def test_the_sandbox_refuses_shared_memory_and_is_the_oom_killers_first_choice(tmp_path: Path,
                                                                              results_schema: dict) -> None:
     graded = bounded_grade(BOUNDS / "memory_together.py", tmp_path, results_schema, rubric=BOUNDS_RUBRIC)
-    assert "not expected: memfd -> permissionerror" in graded.test("graph")["output"]  # memfd_create refused
+    assert "not expected: memfd -> PermissionError" in graded.test("graph")["output"]  # memfd_create refused
     assert graded.test("order")["score"] == 1  # shmget refused: the answer it gives only then
     seccomp = graded.results["extra_data"]["sandbox"]["seccomp"]
     assert "memfd and SysV shared memory refused" in seccomp
