@@ -11,7 +11,6 @@ import ctypes
 import functools
 import logging
 import os
-import platform
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,7 +74,7 @@ def _has_seccomp() -> bool:
 def host() -> Host:
     userns = (_read_int("/proc/sys/user/max_user_namespaces") or 0) > 0 \
         and _read_int("/proc/sys/kernel/unprivileged_userns_clone") != 0
-    arch = _ARCHES.get(platform.machine().lower())
+    arch = _ARCHES.get(os.uname().machine.lower() if hasattr(os, "uname") else "")
     return Host(mode=_mode(), root=os.geteuid() == 0, userns=userns, landlock_abi=_landlock_abi(),
                 arch=arch if _has_seccomp() and sys.byteorder == "little" else None)
 
