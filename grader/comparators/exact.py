@@ -32,6 +32,9 @@ class ExactSpec(SpecBase):
     name: Literal["exact"] = "exact"
     case_sensitive: bool = Field(False, description=(
         "compare strings with their case (white space is folded either way)"))
+    labels: str | None = Field(None, description=(
+        "the call argument whose items name a list answer's items in the feedback of a visible check "
+        "(`labels: layers` gives \"row 7 (fc-1024)\"); hidden checks never show their inputs"))
 
 
 def normalize_text(text: str, case_sensitive: bool = False) -> str:
@@ -82,7 +85,16 @@ def compare(received: Any, expected: Any, spec: ExactSpec, ctx: CompareContext) 
                  if not _equal_plain(g, w, spec.case_sensitive)]
         fraction = 1.0 - len(wrong) / len(want)
         if ctx.reveal:
-            details = [f"item {i}: expected {short(want[i])}, received {short(got[i])}" for i in wrong[:5]]
+            names = ctx.args.get(spec.labels) if spec.labels else None
+            named = isinstance(names, list | tuple) and len(names) == len(want)
+
+            def which(i: int) -> str:
+                if not named or names is None:
+                    return f"item {i}"
+                label = names[i] if isinstance(names[i], str) else short(names[i], 40)
+                return f"row {i + 1} ({label[:40]})"
+
+            details = [f"{which(i)}: expected {short(want[i])}, received {short(got[i])}" for i in wrong[:5]]
         else:
             details = [f"items that differ: {', '.join(str(i) for i in wrong[:20])}"]
         return Verdict(fraction, f"{len(wrong)} of {len(want)} items differ\n" + "\n".join(details))

@@ -233,3 +233,16 @@ def test_a_graphs_feedback_keeps_the_students_own_node_names() -> None:
     verdict = compare(EdgeF1Spec(), [("W0", "Eta"), ("Eta", "L")], [("w0", "w1"), ("eta", "w1")], SHOWN)
     assert "not expected: W0 -> Eta" in verdict.message and "missing: Eta -> w1" in verdict.message
     assert "w0 -> eta" not in verdict.message  # not the folded form
+
+
+def test_a_tables_rows_are_named_by_their_inputs_on_visible_checks_only() -> None:
+    from grader.comparators.exact import ExactSpec
+
+    args = {"input_shape": [8, 8, 3], "layers": ["conv3-8", "maxpool", "fc-10"]}
+    got, want = [[512, 224], [128, 0], [10, 1290]], [[512, 224], [128, 0], [10, 1300]]
+    shown = compare(ExactSpec(labels="layers"), got, want, CompareContext(reveal=True, args=args))
+    assert "row 3 (fc-10): expected [10, 1300], received [10, 1290]" in shown.message
+    hidden = compare(ExactSpec(labels="layers"), got, want, CompareContext(reveal=False, args=args))
+    assert "fc-10" not in hidden.message and "items that differ: 2" in hidden.message
+    unlabeled = compare(ExactSpec(), got, want, CompareContext(reveal=True, args=args))
+    assert "item 2: expected" in unlabeled.message
