@@ -76,11 +76,13 @@ class Report(Execution):
 
     @property
     def score(self) -> float:
-        return sum(c.score for c in self.checks)
+        """The checks' scores, each to the millionth as results.json writes it, added up: the
+        results' score exactly."""
+        return round(sum(round(c.score, 6) for c in self.checks), 6)
 
     @property
     def max_score(self) -> float:
-        return sum(c.case.points for c in self.checks)
+        return round(sum(c.case.points for c in self.checks), 6)
 
 
 def execute(submission: Path, spec: Submission, limits: Limits, cases: Sequence[Case],

@@ -81,7 +81,8 @@ def _grade_here(paths: AutograderPaths, name: str | None, container_mb: int, gra
             write_atomically(work_dir / "fallback.json",
                              not_run_results(assignment, paths.submission, partial.checks).to_json())
 
-    report = grade(fitted, path, on_check=keep_fallback_current)
+    # The folder, not the file: its helper modules and data go with it, as in `grader grade FOLDER`.
+    report = grade(fitted, paths.submission, on_check=keep_fallback_current)
     results = to_results(report)
     not_run = [r.case.key for r in report.checks if r.outcome.status == "not_run"]
     if not_run:

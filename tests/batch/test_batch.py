@@ -592,3 +592,17 @@ def test_summary_of_results_without_batch_data() -> None:
     summary = summarize(data)
     assert (summary.total, summary.questions, summary.failed, summary.mistakes) == (1.5, {"1": 1.5}, ("1/a",), ("off",))
     assert summary.status == "graded"
+
+
+@pytest.mark.child
+@pytest.mark.parametrize("pool", ["thread", "process"])
+def test_a_batch_grades_a_students_helper_modules_as_grade_does(tmp_path: Path, pool: str) -> None:
+    source = tmp_path / "class"
+    shutil.copytree(TESTS / "fixtures" / "students" / "hw2_with_helpers", source / "alice")
+    shutil.copyfile(EXAMPLES / "correct.py", source / "bob.py")
+    out = tmp_path / "out"
+    outcome = run_batch(source, "hw2", out, jobs=2, pool=pool)
+    assert outcome.counts.get("graded") == 2
+    alice = json.loads((out / "results" / "alice.json").read_text())
+    assert alice["score"] == 6.5 == grade(load_assignment(resolve_rubric("hw2")), source / "alice").score
+    assert alice["extra_data"]["files"]["used"][0] == "hw2.py"

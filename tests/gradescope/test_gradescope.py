@@ -673,3 +673,15 @@ def test_setup_refuses_a_release_candidate_python(source: Path, tmp_path: Path) 
     assert "is not a final Python" in process.stderr and not (tmp_path / "venv").exists()
     setup = (source / "setup.sh").read_text()
     assert "using the deadsnakes PPA" in setup  # the apt path falls through to the final release
+
+
+@pytest.mark.child
+def test_helper_modules_and_data_beside_the_file_are_used_on_gradescope(source, tmp_path, results_schema):
+    helpers = ROOT / "tests" / "fixtures" / "students" / "hw2_with_helpers"
+    files = {path.relative_to(helpers).as_posix(): path.read_bytes() for path in helpers.rglob("*") if path.is_file()}
+    root = layout(tmp_path / "autograder", source, files, meta=None)
+    run = run_here(root, "--assignment", "hw2")
+    assert run.returncode == 0, run.stderr
+    data = results_of(root, results_schema)
+    assert data["score"] == pytest.approx(6.5), data["output"]
+    assert data["extra_data"]["files"]["used"] == ["hw2.py", "data/__init__.py", "data/scale.txt", "linalg_utils.py"]
