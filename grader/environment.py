@@ -60,6 +60,7 @@ def _needs(distribution: Any) -> Iterable[str]:
             yield requirement.name
 
 
+@functools.cache
 def installed_folders() -> tuple[str, ...]:
     """Where this interpreter's installed packages live (site-packages, the user's too)."""
     import site

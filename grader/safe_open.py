@@ -95,13 +95,19 @@ def read_regular(path: Path, limit: int, what: str = "file") -> bytes:
     return data
 
 
-def entries(folder: Path) -> list[os.DirEntry[str]]:
-    """What `folder` holds, sorted by name, read without following any link (empty if unreadable)."""
+def entries(folder: Path, limit: int | None = None) -> list[os.DirEntry[str]]:
+    """What `folder` holds (its first `limit` entries as the system lists them, if a limit is
+    given), sorted by name, read without following any link (empty if unreadable)."""
+    found: list[os.DirEntry[str]] = []
     try:
         with os.scandir(folder) as scan:
-            return sorted(scan, key=lambda entry: entry.name)
+            for entry in scan:
+                found.append(entry)
+                if limit is not None and len(found) >= limit:
+                    break
     except OSError:
         return []
+    return sorted(found, key=lambda entry: entry.name)
 
 
 def is_real_dir(entry: os.DirEntry[str]) -> bool:

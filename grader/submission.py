@@ -112,20 +112,6 @@ class Companions:
         return [name for name, _ in self.files]
 
 
-def bounded_entries(folder: Path, limit: int) -> list[os.DirEntry[str]]:
-    """The first `limit` entries of `folder` (in the order the system lists them), sorted by name."""
-    found: list[os.DirEntry[str]] = []
-    try:
-        with os.scandir(folder) as scan:
-            for entry in scan:
-                found.append(entry)
-                if len(found) >= limit:
-                    break
-    except OSError:
-        return []
-    return sorted(found, key=lambda entry: entry.name)
-
-
 def companions(graded: Path, file_bytes: int, total_bytes: int, leave_out: Sequence[str] = ()) -> Companions:
     """The regular files in the graded file's folder and its subfolders (at most MAX_DEPTH down),
     but the graded file and the top-level names of `leave_out`: real folders only (never through
@@ -137,7 +123,7 @@ def companions(graded: Path, file_bytes: int, total_bytes: int, leave_out: Seque
 
     def walk(folder: Path, prefix: str, depth: int) -> None:
         nonlocal room
-        found = bounded_entries(folder, MAX_ENTRIES)
+        found = entries(folder, MAX_ENTRIES)
         if len(found) == MAX_ENTRIES:
             left_out.append((prefix or "./", f"more than {MAX_ENTRIES} names in one folder: the rest is not read"))
         for entry in found:

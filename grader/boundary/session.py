@@ -38,6 +38,7 @@ from grader.boundary.protocol import ChildConfig
 from grader.boundary.source import read_submission
 from grader.boundary.status import StatusPipe
 from grader.sandbox import report as sandbox_report
+from grader.sandbox.copies import copy_into
 from grader.sandbox.host import enabled as sandbox_enabled
 from grader.sandbox.policy import memory_text
 from grader.sandbox.report import SandboxReport
@@ -155,21 +156,10 @@ class ChildSession:
                 shutil.rmtree(entry.path, ignore_errors=True)
             else:
                 os.unlink(entry.path)
-        uid = self._sandbox.uid if self._sandbox is not None else None
-        written = [self._workdir]
-        for name, pristine in [(self._submission.name, self._source), *self._companions]:
-            target = self._workdir / name
-            for folder in reversed(target.relative_to(self._workdir).parents[:-1]):
-                if not (self._workdir / folder).is_dir():
-                    (self._workdir / folder).mkdir(0o755)
-                    written.append(self._workdir / folder)
-            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
-            with open(fd, "wb") as stream:
-                stream.write(pristine.read_bytes())
-            written.append(target)
-        if uid is not None:  # its own folder, for when there is no private filesystem
-            for path in written:
-                os.chown(path, uid, uid, follow_symlinks=False)
+        # Its own folder, for when there is no private filesystem (the jail copies them again there).
+        copy_into(str(self._workdir), [(self._submission.name, str(self._source)),
+                                       *((name, str(path)) for name, path in self._companions)],
+                  self._sandbox.uid if self._sandbox is not None else None)
 
     def stop(self) -> None:
         """End the child and everything it started (SIGTERM makes the sandbox's P0 kill all)."""

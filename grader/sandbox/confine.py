@@ -11,6 +11,7 @@ import resource
 import signal
 
 from grader.sandbox import filters
+from grader.sandbox.copies import copy_into
 from grader.sandbox.plan import Plan
 from grader.sandbox.report import SandboxReport
 from grader.sandbox.syscalls import (
@@ -87,9 +88,7 @@ def prepare_student(plan: Plan, report: SandboxReport, namespaces: str | None, p
 
 def _build_root(plan: Plan) -> None:
     """Build a tmpfs root with read-only binds and a copy of the submission; pivot into it."""
-    workdir, submission = plan.workdir, plan.submission
-    with open(plan.source, "rb") as source_file:
-        source = source_file.read()
+    workdir = plan.workdir
     new = plan.mountpoint
     os.makedirs(new, 0o700, exist_ok=True)
     mount("tmpfs", new, "tmpfs", MS_NOSUID | MS_NODEV, f"size={plan.disk_bytes},nr_inodes=65536,mode=755")
@@ -121,24 +120,8 @@ def _build_root(plan: Plan) -> None:
     os.makedirs(inside("/proc"), 0o555, exist_ok=True)
     mount("proc", inside("/proc"), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)  # this pid namespace's
     os.makedirs(inside(workdir), 0o700, exist_ok=True)
-    copy = inside(submission)
-    with open(copy, "wb") as copied:
-        copied.write(source)
-    written = [inside(workdir), copy]
-    for name, pristine in plan.files:  # the submission's helper modules and data, beside it
-        target = os.path.join(inside(workdir), name)
-        parts = name.split("/")[:-1]
-        for depth in range(1, len(parts) + 1):
-            folder = os.path.join(inside(workdir), *parts[:depth])
-            if not os.path.isdir(folder):
-                os.mkdir(folder, 0o755)
-                written.append(folder)
-        with open(pristine, "rb") as original, open(target, "xb") as copied:
-            copied.write(original.read())
-        written.append(target)
-    if plan.uid is not None and os.geteuid() == 0 and plan.namespaces == "root":
-        for path in written:
-            os.chown(path, plan.uid, plan.uid)
+    owner = plan.uid if plan.uid is not None and os.geteuid() == 0 and plan.namespaces == "root" else None
+    copy_into(inside(workdir), [(os.path.basename(plan.submission), plan.source), *plan.files], owner)
     assert plan.pivot_root is not None  # prepare_student checked
     os.chdir(new)
     check(libc().syscall(ctypes.c_long(plan.pivot_root), b".", b"."), "pivot_root")
