@@ -27,10 +27,12 @@ _COMMAND_MODULES: tuple[str, ...] = ("grader.batch.cli", "grader.kit.cli", "grad
 
 
 def _grade(args: argparse.Namespace) -> int:
-    from grader.boundary import prefetch, zygote
+    from grader.boundary import portable, prefetch, zygote
     from grader.paths import resolve_rubric
 
     rubric_path = resolve_rubric(args.assignment)
+    if portable.active():  # no warm worker to fork from, and no private filesystem for a plan's child
+        return _grade_with(args, rubric_path, None)
     # The warm worker boots (an interpreter, numpy) while this process imports the grader and
     # loads the assignment; the child is then forked from it (zygote.py). With a saved call
     # plan, the child starts and runs its calls meanwhile too (prefetch.py).
@@ -137,8 +139,14 @@ def main(argv: list[str] | None = None) -> int:
         print("grader: interrupted", file=sys.stderr)
         return 130
     except Exception as error:  # a grader bug: one line, and still a results file to read
-        message = f"internal error, please report it: {type(error).__name__}: {error}"
+        import traceback
+
+        where = traceback.extract_tb(error.__traceback__)[-1]
+        message = (f"internal error, please report it: {type(error).__name__}: {error} "
+                   f"(at {Path(where.filename).name}:{where.lineno}; NUMGRADER_DEBUG=1 shows the whole traceback)")
         print(f"grader: {message}", file=sys.stderr)
+        if os.environ.get("NUMGRADER_DEBUG", "").strip() == "1":
+            traceback.print_exc()
         if getattr(args, "json", None):
             from grader.files import write_atomically
             from grader.results import error_results
@@ -170,10 +178,11 @@ def entry() -> NoReturn:
 
         one_blas_thread(os.environ)
     if command == "grade":
-        from grader.boundary import zygote
+        from grader.boundary import portable, zygote
 
-        with contextlib.suppress(OSError):  # if it cannot start now, `grade` tries again (or spawns)
-            zygote.start_shared()
+        if not portable.active():  # (no warm worker to fork from in the portable mode)
+            with contextlib.suppress(OSError):  # if it cannot start now, `grade` tries again (or spawns)
+                zygote.start_shared()
     code = main()
     if threading.active_count() > 1:
         sys.exit(code)

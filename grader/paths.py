@@ -41,13 +41,15 @@ def resolve_rubric(name_or_path: str) -> Path:
 
 def cache_location() -> Path | None:
     """Where the grader's private cache is (call plans, prefetch.py), or None when it is turned
-    off: $NUMGRADER_CACHE (off: none), else $XDG_CACHE_HOME/numgrader, else ~/.cache/numgrader."""
+    off: $NUMGRADER_CACHE (off: none), else $XDG_CACHE_HOME/numgrader (on
+    Windows %LOCALAPPDATA%\\numgrader), else ~/.cache/numgrader."""
     configured = os.environ.get("NUMGRADER_CACHE")
     if configured is not None and configured.strip().lower() in ("", "off", "0", "no"):
         return None
     if configured:
         return Path(configured)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    base = os.environ.get("XDG_CACHE_HOME") or os.environ.get("LOCALAPPDATA") \
+        or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "numgrader"
 
 
@@ -68,6 +70,8 @@ def cache_folder() -> Path | None:
         parent = os.stat(folder.resolve().parent)
     except OSError:
         return None
+    if not hasattr(os, "geteuid"):  # Windows: no uids or mode bits; the user's profile is private by its ACLs
+        return folder if stat.S_ISDIR(info.st_mode) else None
     if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid() or info.st_mode & 0o077:
         return None
     if parent.st_uid not in (0, os.geteuid()) or (parent.st_mode & 0o022 and not parent.st_mode & stat.S_ISVTX):

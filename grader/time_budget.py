@@ -33,7 +33,7 @@ def time_budget(seconds: float) -> Iterator[None]:
 
     Use it inside `try: ... except OverBudget:`: the exception may surface anywhere up to the
     end of the block, never after it."""
-    if threading.current_thread() is threading.main_thread():
+    if threading.current_thread() is threading.main_thread() and hasattr(signal, "SIGALRM"):  # (not on Windows)
         with _alarm(seconds):
             yield
     else:

@@ -1,19 +1,18 @@
 """The pipelined exchange with one child: write a group's requests as the pipe takes them, read
 one answer frame per call, capture the student's prints meanwhile, and time each call from the
 arrival of the answer before it. What an answer means is the session's to say (`interpret`):
-this module only reports what the pipes did, as events. Standard library only."""
+this module only reports what the pipes did, as events; how the pipes are watched is
+pipes.py's. Standard library only."""
 
 from __future__ import annotations
 
-import os
-import selectors
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from grader.boundary import protocol
 from grader.boundary.outcome import RESTART_AFTER, Outcome
-from grader.boundary.processes import ChildProcess
+from grader.boundary.pipes import PRINTS, Pipes
 
 
 @dataclass
@@ -79,73 +78,49 @@ class NotRun:
 Event = Answer | TimedOut | Closed | TooLarge | Trailing | NotRun
 
 
-def exchange(process: ChildProcess, requests: Sequence[bytes], limits: Sequence[float], deadline: float,
+def exchange(pipes: Pipes, requests: Sequence[bytes], limits: Sequence[float], deadline: float,
              message_limit: int, output: OutputCapture, interpret: Callable[[Event], Outcome]) -> list[Outcome]:
     """Write `requests` and read one answer per entry of `limits`, each turned into an outcome by
     `interpret`; stop early after an outcome that leaves the channel unusable (RESTART_AFTER)
     or when the deadline comes. The import sends nothing and waits for one answer."""
-    assert process.stdout and process.stderr and process.stdin
-    selector = selectors.DefaultSelector()
-    answers, prints, requests_fd = process.stdout.fileno(), process.stderr.fileno(), process.stdin.fileno()
-    selector.register(answers, selectors.EVENT_READ)
-    selector.register(prints, selectors.EVENT_READ)
-    pending: memoryview | None = memoryview(b"".join(requests)) if requests else None
-    if pending is not None:
-        os.set_blocking(requests_fd, False)
-        selector.register(requests_fd, selectors.EVENT_WRITE)
+    pipes.send(b"".join(requests))
     buffer = bytearray()
     results: list[Outcome] = []
-    arrived = time.perf_counter()
-    try:
-        started = arrived
-        for index, seconds in enumerate(limits):
-            if started >= deadline:
-                results.append(interpret(NotRun()))
-                return results
-            limit = min(seconds, deadline - started)
-            call_deadline = started + limit
-            event: Event | None = None
-            while event is None:
-                payload = protocol.take_frame(buffer)
-                if payload is not None:
-                    arrived = time.perf_counter()
-                    event = Trailing() if index == len(limits) - 1 and buffer else Answer(payload, arrived - started)
-                    break
-                length = protocol.announced_length(buffer)
-                if length is not None and length > message_limit + (1 << 16):
-                    event = TooLarge()
-                    break
-                remaining = call_deadline - time.perf_counter()
-                if remaining <= 0:
-                    event = TimedOut(limit)
-                    break
-                for key, _ in selector.select(remaining):
-                    fd = key.fd
-                    if fd == requests_fd and pending is not None:
-                        try:
-                            pending = pending[os.write(fd, pending):]
-                        except BrokenPipeError:
-                            pending = memoryview(b"")
-                        if not pending:
-                            selector.unregister(fd)
-                            pending = None
-                        continue
-                    data = os.read(fd, 1 << 20)
-                    if fd == prints:
-                        if data:
-                            output.add(data)
-                        else:
-                            selector.unregister(fd)
-                        continue
-                    if not data:
-                        event = Closed(time.perf_counter() - started)
-                        break
-                    buffer += data
-            outcome = interpret(event)
-            results.append(outcome)
-            if outcome.status in RESTART_AFTER:
-                return results
-            started = arrived  # the child took the next request as it sent this answer (decoding it is ours)
-        return results
-    finally:
-        selector.close()
+    arrived = started = time.perf_counter()
+    for index, seconds in enumerate(limits):
+        if started >= deadline:
+            results.append(interpret(NotRun()))
+            return results
+        limit = min(seconds, deadline - started)
+        call_deadline = started + limit
+        event: Event | None = None
+        while event is None:
+            payload = protocol.take_frame(buffer)
+            if payload is not None:
+                arrived = time.perf_counter()
+                event = Trailing() if index == len(limits) - 1 and buffer else Answer(payload, arrived - started)
+                break
+            length = protocol.announced_length(buffer)
+            if length is not None and length > message_limit + (1 << 16):
+                event = TooLarge()
+                break
+            remaining = call_deadline - time.perf_counter()
+            if remaining <= 0:
+                event = TimedOut(limit)
+                break
+            chunk = pipes.next(remaining)
+            if chunk is None:
+                continue
+            kind, data = chunk
+            if kind == PRINTS:
+                output.add(data)
+            elif not data:
+                event = Closed(time.perf_counter() - started)
+            else:
+                buffer += data
+        outcome = interpret(event)
+        results.append(outcome)
+        if outcome.status in RESTART_AFTER:
+            return results
+        started = arrived  # the child took the next request as it sent this answer (decoding it is ours)
+    return results

@@ -25,8 +25,6 @@ from typing import TYPE_CHECKING
 
 from grader.boundary import imports
 from grader.boundary.protocol import Answer, CallAnswer, CallRequest, ChildConfig, ImportAnswer, ImportFailure
-from grader.sandbox import jail  # standard library only, like this module
-from grader.sandbox.plan import Plan
 
 if TYPE_CHECKING:
     from grader.boundary import wire
@@ -179,7 +177,10 @@ def main(config: ChildConfig | None = None) -> None:
         config = json.loads(sys.argv[1])
     sys.dont_write_bytecode = True
     plan = config.get("sandbox")
-    if plan is not None:
+    if plan is not None:  # (Linux only: a portable child has no plan, portable.py)
+        from grader.sandbox import jail  # standard library only, like this module
+        from grader.sandbox.plan import Plan
+
         jail.enter(Plan.from_json(plan), int(config["status_fd"]), int(config["parent"]), before=_load_wire)
         # returns in P2 only, sandboxed
     _load_wire()

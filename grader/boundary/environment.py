@@ -31,6 +31,11 @@ def child_environment() -> dict[str, str]:
     for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # needed on some CPUs for correct results
         if name in os.environ:
             env[name] = os.environ[name]
+    if os.name == "nt":  # Python itself does not start on Windows without these
+        env["PATH"] = os.environ.get("PATH", "")
+        for name in ("SYSTEMROOT", "SYSTEMDRIVE", "WINDIR", "COMSPEC", "PATHEXT"):
+            if name in os.environ:
+                env[name] = os.environ[name]
     return env
 
 

@@ -36,6 +36,8 @@ class ChildProcess(Protocol):
 
     def send_signal(self, sig: int) -> None: ...
 
+    def kill(self) -> None: ...
+
     def signal_now(self, number: int) -> None:
         """Signal the process from any thread (cancel)."""
 

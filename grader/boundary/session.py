@@ -10,12 +10,13 @@ holds a uid of its own when the grader is root, hands the child its plan, and re
 private status pipe (status.py) which protections held and how the student's process ended.
 The submission file is vetted before anything runs (source.py). How a child starts is
 launch.py's; the pipelined exchange is channel.py's; what an answer means is decided here.
+Where the sandbox and the warm worker cannot exist (Windows, macOS), the same session runs the
+child portably (portable.py): spawned, its pipes read by threads, not confined.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import logging
 import math
 import os
@@ -28,7 +29,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from grader.boundary import channel, launch, protocol, zygote
+from grader.boundary import channel, launch, pipes, portable, protocol, zygote
 from grader.boundary.channel import Answer, Closed, Event, NotRun, OutputCapture, TimedOut, TooLarge, Trailing
 from grader.boundary.environment import child_environment, signal_name
 from grader.boundary.imports import Imports
@@ -40,13 +41,12 @@ from grader.boundary.status import StatusPipe
 from grader.sandbox import report as sandbox_report
 from grader.sandbox.copies import copy_into
 from grader.sandbox.host import enabled as sandbox_enabled
-from grader.sandbox.policy import memory_text
 from grader.sandbox.report import SandboxReport
-from grader.sandbox.resources import SessionSandbox
 from grader.text import cap
 
 if TYPE_CHECKING:
     from grader.rubric import Limits
+    from grader.sandbox.resources import SessionSandbox
 
 log = logging.getLogger("grader.boundary")
 
@@ -72,9 +72,12 @@ class ChildSession:
         self.sandbox: SandboxReport | None = None  # what the last child reported about its protections
         self._decode = decode
         self._cancelled = False
-        self._launchers: list[launch.Launcher] = [launch.ZygoteFork(warm), launch.Spawn()]
+        self.portable = portable.active()
+        self._launchers: list[launch.Launcher] = [launch.Spawn()] if self.portable else [
+            launch.ZygoteFork(warm), launch.Spawn()]
         self._hide = tuple(hide)
         self._process: ChildProcess | None = None
+        self._pipes: pipes.Pipes | None = None
         self._import_failure: Outcome | None = None
         self._status: StatusPipe | None = None
         # The student's working folder (the same path inside the sandbox), and a private one
@@ -95,7 +98,10 @@ class ChildSession:
             for (_, pristine), (_, content) in zip(self._companions, companions, strict=True):
                 pristine.parent.mkdir(parents=True, exist_ok=True)
                 pristine.write_bytes(content)
-            self._sandbox = SessionSandbox(limits)
+            if not self.portable:  # (the sandbox's modules need Linux: imported only where it runs)
+                from grader.sandbox.resources import SessionSandbox
+
+                self._sandbox = SessionSandbox(limits)
         except BaseException:
             self.close()
             raise
@@ -110,7 +116,6 @@ class ChildSession:
         """Start a child and import the submission; the outcome says whether it worked."""
         if self._import_failure is not None:
             return self._import_failure
-        assert self._sandbox is not None
         self._fresh_workdir()
         config: ChildConfig = {"submission": str(self._submission), "module": self.module,
                                "message_limit": self.message_limit}
@@ -120,7 +125,7 @@ class ChildSession:
         env = child_environment()
         env["HOME"] = env["TMPDIR"] = str(self._workdir)
         status_write = None
-        if self._sandbox.enabled:
+        if self._sandbox is not None and self._sandbox.enabled:
             self._status = StatusPipe()
             status_write = self._status.write_fd
             plan = self._sandbox.plan(self._workdir, self._submission, self._source, self._private / "root",
@@ -132,8 +137,12 @@ class ChildSession:
             if self._status is not None:
                 self._status.close_write()
         assert self._process.stderr is not None
-        with contextlib.suppress(OSError):  # fewer wake-ups when a submission floods its output
-            fcntl.fcntl(self._process.stderr.fileno(), F_SETPIPE_SZ, 1 << 20)
+        if not self.portable:  # fewer wake-ups when a submission floods its output (Linux's fcntl)
+            import fcntl
+
+            with contextlib.suppress(OSError):
+                fcntl.fcntl(self._process.stderr.fileno(), F_SETPIPE_SZ, 1 << 20)
+        self._pipes = pipes.watch(self._process, self.portable)
         if self._cancelled:  # cancel() came while the child was being forked
             self.stop()
             return self._cancelled_outcome()
@@ -175,13 +184,18 @@ class ChildSession:
                 process.wait(timeout=5.0)
             except subprocess.TimeoutExpired:
                 forced = True
-        if not sandboxed or forced:
+        if (not sandboxed or forced) and hasattr(os, "killpg"):
             with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(process.pid, signal.SIGKILL)
+                os.killpg(process.pid, signal.SIGKILL)  # its own session: everything it started too
+        elif not sandboxed:
+            with contextlib.suppress(OSError):
+                process.kill()
         process.wait()
-        for stream in (process.stdin, process.stdout, process.stderr):
-            if stream is not None:
-                stream.close()
+        watched, self._pipes = self._pipes, None
+        if watched is None or watched.close():
+            for stream in (process.stdin, process.stdout, process.stderr):
+                if stream is not None:
+                    stream.close()
         process.close()
         if self._status is not None:
             self._status.close()
@@ -217,6 +231,8 @@ class ChildSession:
         return sandbox_report.summary(self._report_or_off())
 
     def _report_or_off(self) -> SandboxReport | None:
+        if self.portable:
+            return SandboxReport.portable()
         if not sandbox_enabled():
             return SandboxReport.off()
         return self.sandbox
@@ -276,7 +292,7 @@ class ChildSession:
             return
         # As stop(): a sandboxed child's first process turns SIGTERM into killing everything;
         # without the sandbox the signal would reach the student's code, which may ignore it.
-        number = signal.SIGTERM if self._status is not None else signal.SIGKILL
+        number = signal.SIGTERM if self._status is not None else getattr(signal, "SIGKILL", signal.SIGTERM)
         with contextlib.suppress(OSError):
             process.signal_now(number)
 
@@ -291,7 +307,7 @@ class ChildSession:
     def _exchange(self, requests: Sequence[bytes], limits: Sequence[float], deadline: float = math.inf, *,
                   during_import: bool = False) -> list[Outcome]:
         """One outcome per entry of `limits` (fewer after one that leaves the channel unusable)."""
-        assert self._process is not None
+        assert self._process is not None and self._pipes is not None
 
         def interpret(event: Event) -> Outcome:
             if isinstance(event, Answer):
@@ -307,7 +323,7 @@ class ChildSession:
             assert isinstance(event, NotRun)
             return self._not_run()
 
-        return channel.exchange(self._process, requests, limits, deadline, self.message_limit, self.output,
+        return channel.exchange(self._pipes, requests, limits, deadline, self.message_limit, self.output,
                                 interpret)
 
     def _timeout(self, limit: float, during_import: bool) -> Outcome:
@@ -319,6 +335,8 @@ class ChildSession:
         return f"output too large (more than {self.limits.message_mb:g} MB)"
 
     def _memory(self, during_import: bool) -> str:
+        from grader.sandbox.policy import memory_text
+
         text = f"exceeded the memory limit ({memory_text(self.limits)})"
         return f"{text} while importing the module" if during_import else text
 
@@ -372,11 +390,11 @@ class ChildSession:
                            message=f"the grader's sandbox could not be set up: {self.sandbox.error}")
         if code < 0:
             name = signal_name(-code)
-            if -code == signal.SIGXCPU:
+            if -code == getattr(signal, "SIGXCPU", None):
                 cpu = self.limits.cpu_seconds or (self.limits.submission_seconds + self.limits.import_seconds)
                 return Outcome("timeout", message=f"exceeded the time limit ({cpu:g} s of CPU time)", seconds=seconds)
-            memory_signals = (signal.SIGKILL, signal.SIGSEGV, signal.SIGBUS, signal.SIGABRT)
-            if -code == signal.SIGKILL and self._sandbox is not None and self._sandbox.oom_killed():
+            memory_signals = {getattr(signal, name, None) for name in ("SIGKILL", "SIGSEGV", "SIGBUS", "SIGABRT")}
+            if -code == getattr(signal, "SIGKILL", None) and self._sandbox is not None and self._sandbox.oom_killed():
                 return Outcome("memory", seconds=seconds, message=(
                     f"{self._memory(during_import)} for all of its processes together: the process was killed"))
             if -code in memory_signals and maxrss >= 0.5 * self.limits.memory_mb * 1024 * 1024:

@@ -6,6 +6,9 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 
+# (Windows has neither O_NOFOLLOW nor O_CLOEXEC, and needs O_BINARY)
+_PORTABLE_FLAGS = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+
 
 def copy_into(folder: str, files: Iterable[tuple[str, str]], owner: int | None) -> None:
     """Copy each (path relative to `folder`, pristine copy) into `folder`, making its subfolders
@@ -20,7 +23,7 @@ def copy_into(folder: str, files: Iterable[tuple[str, str]], owner: int | None) 
                 os.mkdir(sub, 0o755)
                 made.append(sub)
         target = os.path.join(folder, *parts)
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _PORTABLE_FLAGS, 0o644)
         with open(pristine, "rb") as original, open(fd, "wb") as copied:
             copied.write(original.read())
         made.append(target)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from grader.boundary import portable
 from grader.sandbox.plan import Mode
 
 log = logging.getLogger("grader.sandbox")
@@ -75,9 +76,11 @@ def host() -> Host:
     userns = (_read_int("/proc/sys/user/max_user_namespaces") or 0) > 0 \
         and _read_int("/proc/sys/kernel/unprivileged_userns_clone") != 0
     arch = _ARCHES.get(os.uname().machine.lower() if hasattr(os, "uname") else "")
-    return Host(mode=_mode(), root=os.geteuid() == 0, userns=userns, landlock_abi=_landlock_abi(),
+    root = hasattr(os, "geteuid") and os.geteuid() == 0  # (Windows has no uids)
+    mode: Mode = "portable" if portable.active() else _mode()
+    return Host(mode=mode, root=root, userns=userns, landlock_abi=_landlock_abi(),
                 arch=arch if _has_seccomp() and sys.byteorder == "little" else None)
 
 
 def enabled() -> bool:
-    return sys.platform == "linux" and host().mode != "off"
+    return host().mode not in ("off", "portable")

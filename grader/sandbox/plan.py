@@ -28,7 +28,8 @@ from typing import Any, Literal
 
 from grader.sandbox.view import PRELOAD
 
-Mode = Literal["auto", "off", "userns", "nonamespaces"]  # NUMGRADER_SANDBOX (host.py)
+# NUMGRADER_SANDBOX (host.py); "portable": no sandbox on this OS (grader/boundary/portable.py)
+Mode = Literal["auto", "off", "userns", "nonamespaces", "portable"]
 Namespaces = Literal["root", "user"]  # root: a uid of its own inside namespaces; user: a user namespace
 
 

@@ -71,6 +71,11 @@ class SandboxReport:
     def off(cls) -> SandboxReport:
         return cls(mode="off")
 
+    @classmethod
+    def portable(cls) -> SandboxReport:
+        """No sandbox on this OS (grader/boundary/portable.py): time limits only."""
+        return cls(mode="portable")
+
 
 def weaknesses(report: SandboxReport | None) -> list[str]:
     """The protections that did not hold, one phrase each (empty when all held)."""
@@ -78,6 +83,8 @@ def weaknesses(report: SandboxReport | None) -> list[str]:
         return ["no sandbox report (the child did not start)"]
     if report.mode == "off":
         return ["the sandbox is off (NUMGRADER_SANDBOX=off)"]
+    if report.mode == "portable":
+        return ["no sandbox on this operating system (portable mode)"]
     values = report.to_json()
     missing = [f"{key}: {values[key] or 'unknown'}" for key, held in STRONG.items() if values[held] is not True]
     return missing + list(report.warnings)
@@ -89,6 +96,8 @@ def summary(report: SandboxReport | None) -> str:
         return "Sandbox: unknown (the submission's process did not report)."
     if report.mode == "off":
         return "Sandbox: OFF (NUMGRADER_SANDBOX=off): the submission ran unprotected."
+    if report.mode == "portable":
+        return "Sandbox: none (portable mode, for a self-check on Windows or macOS): time limits only."
     values = report.to_json()
     parts = [f"{key} {values[key]}" for key in ("user", "filesystem", "network", "processes", "seccomp", "limits")
              if values[key]]

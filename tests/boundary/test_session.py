@@ -1,8 +1,13 @@
 """ChildSession (grader/boundary/session.py): pipelined calls, each with its own limit, a fresh
-child after a failure, the submission's deadline, and answers decoded when the grader wants them."""
+child after a failure, the submission's deadline, and answers decoded when the grader wants them.
+Each test runs twice: as on Linux, and in the portable mode of Windows and macOS (threads read
+the pipes, the child is spawned, no sandbox: grader/boundary/portable.py)."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import time
 from pathlib import Path
 
@@ -14,6 +19,12 @@ from grader.boundary.session import ChildSession
 from grader.rubric import Limits
 
 pytestmark = pytest.mark.child
+
+
+@pytest.fixture(autouse=True, params=["linux", "portable"])
+def mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("NUMGRADER_PORTABLE", "1" if request.param == "portable" else "0")
+    return str(request.param)
 
 
 PIPELINED = """
@@ -100,3 +111,32 @@ def test_a_deeply_nested_answer_is_unreadable_not_a_crash(tmp_path: Path) -> Non
             deep, fine = session.run(calls, time.perf_counter() + 60)
         assert deep.status == "protocol" and "malformed message" in deep.message
         assert fine.decoded().value == 7
+
+
+def test_a_flood_of_prints_is_capped_and_a_process_left_behind_does_not_hold_the_grader(
+        tmp_path: Path, mode: str) -> None:
+    """The student's prints are kept up to the limit, counted beyond it; a process the student
+    started that keeps the child's pipes open does not make the session wait for it."""
+    source = tmp_path / "noisy.py"
+    source.write_text(
+        "import subprocess, sys\n"
+        "def noisy():\n"
+        "    print('x' * 3_000_000)\n"
+        "    return 1\n"
+        "def leave():\n"
+        "    return subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(40)']).pid\n")
+    started = time.perf_counter()
+    left = None
+    try:
+        with ChildSession(source, "noisy", Limits(call_seconds=10, output_kb=64)) as session:
+            noisy, leave = session.run([Call("noisy", pack_call("noisy", []), 10.0),
+                                        Call("leave", pack_call("leave", []), 10.0)], time.perf_counter() + 60)
+            left = leave.decoded().value
+            printed = session.output
+        assert noisy.decoded().value == 1 and isinstance(left, int)
+        assert len(printed.kept) == 64 * 1024 and printed.total > 3_000_000
+        assert time.perf_counter() - started < 30  # not the 40 s of the process left behind
+    finally:
+        if mode == "portable" and isinstance(left, int):  # (sandboxed, it had its own pid namespace)
+            with contextlib.suppress(OSError):
+                os.kill(left, signal.SIGKILL)
