@@ -79,7 +79,7 @@ def compare(received: Any, expected: Any, spec: NumericSpec, ctx: CompareContext
     else:
         got_cmp, want_cmp = got, want
     if got_cmp.shape != want_cmp.shape:
-        found = diagnose(got_cmp, want_cmp, spec.rtol, spec.atol) if np.isfinite(got_cmp).all() else None
+        found = diagnose(got_cmp, want_cmp, spec.rtol, spec.atol, args=ctx.args) if np.isfinite(got_cmp).all() else None
         text = f"expected shape {want.shape}, received shape {got.shape}"
         return Verdict(0.0, f"{text}: {found}" if found else text)
     bad = ~np.isfinite(got_cmp)
@@ -106,7 +106,7 @@ def compare(received: Any, expected: Any, spec: NumericSpec, ctx: CompareContext
         n_bad = int(np.sum(~(abs_err <= spec.atol + spec.rtol * np.abs(want_cmp)) | ~np.isfinite(want_cmp)))
     where = f" at index {tuple(int(i) for i in worst)}" if got_cmp.ndim else ""
     lines = [f"{n_bad} of {got_cmp.size} entries differ beyond rtol={spec.rtol:g}, atol={spec.atol:g}"]
-    found = diagnose(got_cmp, want_cmp, spec.rtol, spec.atol, single) if np.isfinite(want_cmp).all() else None
+    found = diagnose(got_cmp, want_cmp, spec.rtol, spec.atol, single, ctx.args) if np.isfinite(want_cmp).all() else None
     if found:
         lines.insert(0, found[0].upper() + found[1:] + ".")
     if ctx.reveal:
