@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import functools
 import importlib.util
+import inspect
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,6 +39,17 @@ Loc = tuple[str | int, ...]
 
 
 @dataclass(frozen=True)
+class Upstream:
+    """Error carried forward (Check.carry_forward): the student's upstream call on a case's inputs,
+    run beside the case's own call, and the expected answer for whatever it returns."""
+
+    function: str
+    request: bytes
+    expected_for: Callable[[Any], Any] = field(repr=False, compare=False)  # upstream output -> expected value
+    credit: float = 1.0
+
+
+@dataclass(frozen=True)
 class Case:
     """One check on one input case: everything the grader needs to run and judge it."""
 
@@ -52,6 +64,7 @@ class Case:
     visibility: Visibility
     deferred: Callable[[], Any] | None = field(default=None, repr=False, compare=False)
     seed: int | None = None  # the generator's seed for these inputs (None: literal inputs, or no seed)
+    upstream: Upstream | None = None
 
     @property
     def function(self) -> str:
@@ -151,6 +164,40 @@ def _run_reference(function: Callable[..., Any], args: dict[str, Any], loaded: L
         raise loaded.error(loc, f"reference {name} raised {type(error).__name__}: {error}") from None
 
 
+def _carried(reference: ModuleType, check: Check, loaded: LoadedRubric,
+             loc: Loc) -> tuple[Callable[..., Any], list[str], Callable[..., Any]] | None:
+    """For a check that carries errors forward: the reference's upstream function (to call the
+    student's by its parameters), those parameters, and the reference giving the expected answer."""
+    carry = check.carry_forward
+    if carry is None:
+        return None
+    here = (*loc, "carry_forward")
+    if carry.function not in check.depends_on:
+        raise loaded.error((*here, "function"), f"{carry.function!r} must be one of this check's depends_on "
+                           f"({', '.join(check.depends_on) or 'none given'})")
+    upstream = _function(reference, carry.function, loaded, (*here, "function"), "upstream function")
+    parameters = list(inspect.signature(upstream).parameters)
+    return upstream, parameters, _function(reference, carry.reference, loaded, (*here, "reference"), "reference")
+
+
+def _upstream(carried: tuple[Callable[..., Any], list[str], Callable[..., Any]] | None, check: Check,
+              args: dict[str, Any], loaded: LoadedRubric, loc: Loc) -> Upstream | None:
+    if carried is None or check.carry_forward is None:
+        return None
+    _, parameters, expected_from = carried
+    missing = [name for name in parameters if name not in args]
+    if missing:
+        raise loaded.error((*loc, "carry_forward", "function"), f"{check.carry_forward.function} takes "
+                           f"{', '.join(missing)}, which this check's inputs do not have (inputs: {', '.join(args)})")
+
+    def expected_for(output: Any) -> Any:
+        return expected_from(output, **copy.deepcopy(args))
+
+    return Upstream(check.carry_forward.function, pack_call(check.carry_forward.function,
+                                                            [args[name] for name in parameters]),
+                    expected_for, check.carry_forward.credit)
+
+
 def prepare_cases(loaded: LoadedRubric, reference: ModuleType) -> tuple[Case, ...]:
     rubric = loaded.rubric
     cases: list[Case] = []
@@ -181,9 +228,11 @@ def prepare_cases(loaded: LoadedRubric, reference: ModuleType) -> tuple[Case, ..
                 if uses_reference else None
             )
             lazy = check.compare.name == "judge" and not check.mistakes and reference_function is not None
+            carried = _carried(reference, check, loaded, loc)
             shares = split_points(check.points, len(seeds))
             for si, seed in enumerate(seeds):
                 args = _inputs(check, seed, reference, loaded, loc)
+                upstream = _upstream(carried, check, args, loaded, loc)
                 deferred = (functools.partial(_run_reference, reference_function, args, loaded, loc)
                             if lazy and reference_function is not None else None)
                 expected = (None if deferred is not None
@@ -203,6 +252,7 @@ def prepare_cases(loaded: LoadedRubric, reference: ModuleType) -> tuple[Case, ..
                     visibility=check.visibility or rubric.visibility,
                     deferred=deferred,
                     seed=seed,
+                    upstream=upstream,
                 ))
     for index, entry in enumerate(rubric.leaderboard):  # a public column: only a visible check's own value
         first = next((c for c in cases if check_key(c.question, c.check) == entry.check), None)

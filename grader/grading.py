@@ -44,8 +44,13 @@ def execution_order(cases: Sequence[Case]) -> list[Case]:
 def planned_calls(cases: Sequence[Case], limits: Limits) -> list[Call]:
     """The requests of `cases` (packed once per case), each with its time limit; one group per
     visibility class, so that a submission never sees a later class's inputs early."""
-    return [Call(case.function, case.request, case.check.call_seconds or limits.call_seconds,
-                 _RUN_ORDER[case.visibility]) for case in cases]
+    calls = []
+    for case in cases:
+        seconds, group = case.check.call_seconds or limits.call_seconds, _RUN_ORDER[case.visibility]
+        calls.append(Call(case.function, case.request, seconds, group))
+        if case.upstream is not None:  # error carried forward: the student's own upstream output, right after
+            calls.append(Call(case.upstream.function, case.upstream.request, seconds, group))
+    return calls
 
 
 @dataclass
@@ -86,11 +91,12 @@ class Report(Execution):
 
 
 def execute(submission: Path, spec: Submission, limits: Limits, cases: Sequence[Case],
-            each: Callable[[Case, Outcome], None], *, shown: Visibility = "hidden",
+            each: Callable[[Case, Outcome, Outcome | None], None], *, shown: Visibility = "hidden",
             early: Prefetch | None = None, into: Execution | None = None, beside: bool | None = None,
             leave_out: Sequence[str] = (), imports: Imports | None = None) -> Execution:
     """Run `cases` on the submission, in execution order, and hand each case's outcome to `each`
-    as it comes (a visibility group at a time). One child serves them all, restarted only after
+    as it comes (a visibility group at a time), with its upstream call's outcome when the case
+    carries errors forward (Case.upstream; else None). One child serves them all, restarted only after
     a call kills it. A notebook is converted to a module first (grader.notebook); messages that
     name a line of that module are mapped back to the notebook's cell and line. `early`: the
     same calls already started from a saved plan (prefetch.py), used only when they are exactly
@@ -111,7 +117,7 @@ def execute(submission: Path, spec: Submission, limits: Limits, cases: Sequence[
             ran.import_error = program.error
             failed = Outcome("import_failed", message=program.error)
             for case in ordered:
-                each(case, failed)
+                each(case, failed, None)
             return ran
         calls = planned_calls(ordered, limits)
         first: Outcome | None = None
@@ -131,8 +137,12 @@ def execute(submission: Path, spec: Submission, limits: Limits, cases: Sequence[
             first = program.outcome(first)
             if not first.ok:
                 ran.import_error, ran.import_cause = first.message, first.cause
-            for case, outcome in zip(ordered, stream, strict=True):
-                each(case, program.outcome(outcome.decoded()))
+            for case in ordered:
+                outcome = program.outcome(next(stream).decoded())
+                upstream = program.outcome(next(stream).decoded()) if case.upstream is not None else None
+                each(case, outcome, upstream)
+            if next(stream, None) is not None:
+                raise RuntimeError("more outcomes than calls")
             ran.student_output = session.output.text()
             ran.student_output_shown = session.output.text(before_group=_RUN_ORDER[shown] + 1)
             ran.output_cut = session.output.total - len(session.output.kept)
@@ -163,8 +173,8 @@ def grade(assignment: Assignment, submission: Path, on_check: Callable[[Report],
     clock = JudgingClock(rubric.limits.judge_seconds, rubric.limits.submission_seconds)
     report = Report(locate(submission, rubric.submission.filename), assignment=assignment)
 
-    def each(case: Case, outcome: Outcome) -> None:
-        report.checks.append(clock.judge(case, outcome, judges))
+    def each(case: Case, outcome: Outcome, upstream: Outcome | None) -> None:
+        report.checks.append(clock.judge(case, outcome, judges, upstream))
         if on_check is not None:
             on_check(report)
 

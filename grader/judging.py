@@ -45,9 +45,11 @@ def _expected_for(case: Case) -> Any:
     return None if spec.name == "judge" and not spec.expected else case.expected_value()
 
 
-def judge(case: Case, outcome: Outcome, judges: Mapping[str, Judge], seconds: float = 5.0) -> CheckResult:
+def judge(case: Case, outcome: Outcome, judges: Mapping[str, Judge], seconds: float = 5.0,
+          upstream: Outcome | None = None) -> CheckResult:
     """Score one case from what the child returned, in at most about `seconds` of the grader's
-    time (limits.judge_seconds). Never raises."""
+    time (limits.judge_seconds). `upstream`: the student's upstream call on the same inputs, for a
+    case that carries errors forward (Case.upstream). Never raises."""
     if not outcome.ok:
         return CheckResult(case, 0.0, Verdict(0.0, cap(outcome.message)), outcome)
     if seconds <= 0:  # the submission's whole judging time is spent (JudgingClock)
@@ -55,7 +57,7 @@ def judge(case: Case, outcome: Outcome, judges: Mapping[str, Judge], seconds: fl
                                                    "ran out"), outcome, judge_error="over the judging time budget")
     try:
         with time_budget(seconds):
-            result = _judge(case, outcome, judges)
+            result = _judge(case, outcome, judges, upstream)
     except OverBudget:
         message = (f"your answer could not be read: judging it took longer than the grader allows "
                    f"({seconds:g} s)")
@@ -72,15 +74,16 @@ class JudgingClock:
     per_case: float
     left: float
 
-    def judge(self, case: Case, outcome: Outcome, judges: Mapping[str, Judge]) -> CheckResult:
+    def judge(self, case: Case, outcome: Outcome, judges: Mapping[str, Judge],
+              upstream: Outcome | None = None) -> CheckResult:
         started = time.perf_counter()
         try:
-            return judge(case, outcome, judges, min(self.per_case, self.left))
+            return judge(case, outcome, judges, min(self.per_case, self.left), upstream)
         finally:
             self.left -= time.perf_counter() - started
 
 
-def _judge(case: Case, outcome: Outcome, judges: Mapping[str, Judge]) -> CheckResult:
+def _judge(case: Case, outcome: Outcome, judges: Mapping[str, Judge], upstream: Outcome | None) -> CheckResult:
     ctx = CompareContext(reveal=case.visibility == "visible", args=case.args, judges=judges)
     try:
         verdict = comparators.compare(case.check.compare, outcome.value, _expected_for(case), ctx)
@@ -100,11 +103,31 @@ def _judge(case: Case, outcome: Outcome, judges: Mapping[str, Judge]) -> CheckRe
                 text = f"This looks like a known mistake: {spec.name}." + (f" {spec.message}" if spec.message else "")
                 verdict = Verdict(verdict.fraction, text, spec.name)
                 break
+    if not verdict.passed and case.upstream is not None and upstream is not None and upstream.ok:
+        carried = _carried_forward(case, outcome, upstream, ctx)
+        if carried is not None and case.upstream.credit > credit:
+            verdict, credit = carried, case.upstream.credit
     # Full marks, else the comparator's fraction where the check allows partial credit,
-    # or a recognized mistake's declared credit, whichever is more.
+    # or a recognized mistake's (or a carried error's) declared credit, whichever is more.
     partial = verdict.fraction if case.check.partial else 0.0
     fraction = 1.0 if verdict.passed else max(partial, credit)
     return CheckResult(case, case.points * fraction, verdict, outcome, mistake)
+
+
+def _carried_forward(case: Case, outcome: Outcome, upstream: Outcome, ctx: CompareContext) -> Verdict | None:
+    """The verdict when the answer is right for the student's own upstream output, else None."""
+    assert case.upstream is not None
+    try:  # the reference on the student's value (plain data), within this case's judging budget
+        expected = case.upstream.expected_for(upstream.value)
+        matches = comparators.compare(case.check.compare, outcome.value, expected, ctx).passed
+    except Exception:
+        return None
+    if not matches:
+        return None
+    credit = case.upstream.credit
+    share = f"{credit:.0%} of the points" if credit < 1 else "full points"
+    return Verdict(credit, f"Right for what your own {case.upstream.function}() returned on these inputs, which is "
+                           f"not the expected value: error carried forward ({share}).")
 
 
 def with_dependencies(results: list[CheckResult]) -> list[CheckResult]:
@@ -127,8 +150,8 @@ def call_text(case: Case) -> str:
 def feedback(result: CheckResult) -> str:
     """The text a student reads under a check."""
     case = result.case
-    if result.passed:
-        return "Passed."
+    if result.passed:  # (a message here says how: an error carried forward)
+        return f"Passed. {result.verdict.message}" if result.verdict.message else "Passed."
     lines = [f"Call: {call_text(case)}"]
     if result.verdict.message:
         lines.append(result.verdict.message)

@@ -147,6 +147,21 @@ class Mistake(Model):
                                      "larger of this and the comparator's fraction)")
 
 
+class CarryForward(Model):
+    """Error carried forward: an answer that is right for the student's own (wrong) upstream output
+    earns credit. The student's `function` is called on this check's inputs too (those it takes,
+    by name), and `reference(<its output>, **this check's inputs)` gives what this check's function
+    should then return."""
+
+    function: str = Field(description="the student's upstream function, one of `depends_on` (e.g. `gd_step`)")
+    reference: str = Field(
+        description="reference-module function: `reference(upstream_output, **inputs)` is the expected answer "
+                    "for that upstream output")
+    credit: float = Field(
+        1.0, ge=0, le=1, description="fraction of the check's points for an answer right for the student's own "
+                                     "upstream output (when it is not right outright)")
+
+
 class Check(Model):
     """One call of one student function on each input case, judged by one comparator."""
 
@@ -184,6 +199,9 @@ class Check(Model):
         default_factory=list, description="other student functions this one is expected to call (e.g. "
         "`[gd_step]`): when this check fails and one of them fails its own checks, the feedback says so "
         "(\"this uses your gd_step, which fails its own checks: fix it first\")")
+    carry_forward: CarryForward | None = Field(
+        None, description="judge this check also against the student's own upstream output (error carried "
+                          "forward), so that one mistake upstream is not paid for twice")
 
     @field_validator("compare", mode="before")
     @classmethod

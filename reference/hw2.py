@@ -187,6 +187,13 @@ def loss_after_one_step(X: np.ndarray, t: np.ndarray, w0: np.ndarray, eta: float
     return float(r @ r / X.shape[0])
 
 
+def loss_at_students_w1(w1: Any, X: np.ndarray, t: np.ndarray, w0: np.ndarray, eta: float) -> float:
+    """L1 for the student's own gd_step output w1 (error carried forward): (1/n) ||X w1 - t||^2."""
+    X = np.asarray(X, dtype=float)
+    r = X @ np.asarray(w1, dtype=float).reshape(-1) - np.asarray(t, dtype=float)
+    return float(r @ r / X.shape[0])
+
+
 def loss_second_derivative(X: np.ndarray, t: np.ndarray, w0: np.ndarray) -> float:
     """d^2 L1 / d eta^2 = (8 / n^3) ||X X^T a||^2 (constant in eta, >= 0)."""
     X, a, n = _residual(X, t, w0)

@@ -44,8 +44,8 @@ from grader.paths import resolve_rubric
 
 README = """# {title}
 
-Install the checker once (Python 3.10 or newer, on Linux or macOS; on Windows, inside WSL), then
-check your work from this folder:
+Install the checker once (Python 3.10 to 3.13, on Windows, macOS or Linux), then check your
+work from this folder:
 
     {install}
     grader check {filename}
@@ -57,8 +57,9 @@ from the top; IPython magics such as `%matplotlib` are left out). Your code may 
 {packages} and the standard library, and your own helper modules beside the file (hand them in
 with it).
 
-This runs the visible checks of the autograder in the same isolated way as grading, with the
-same messages and hints. Some answers are only confirmed, not shown: the kit does not contain
+This runs the visible checks of the autograder as grading does, with the same messages, hints
+and time limits (on Linux also in the same sandbox; on Windows and macOS your code simply runs
+on your computer). Some answers are only confirmed, not shown: the kit does not contain
 them. Hidden checks (other inputs) run only when you submit.
 """
 
@@ -155,6 +156,11 @@ def _check_fields(case: Case, *, with_mistakes: bool, feedback: str) -> dict[str
     if with_mistakes:
         fields["mistakes"] = [{"name": m.name, "function": "", "message": m.message, "credit": m.credit}
                               for m in check.mistakes]
+    if check.depends_on:
+        fields["depends_on"] = list(check.depends_on)
+    if check.carry_forward is not None:  # (the kit cannot carry it forward: it says so, grading does it)
+        fields["carry_forward"] = {"function": check.carry_forward.function, "reference": "",
+                                   "credit": check.carry_forward.credit}
     return fields
 
 

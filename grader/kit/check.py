@@ -14,7 +14,7 @@ import json
 import math
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -23,7 +23,7 @@ from pydantic import ValidationError
 
 from grader import comparators
 from grader.assignment import Case
-from grader.boundary import wire
+from grader.boundary import portable, wire
 from grader.boundary.imports import Imports
 from grader.boundary.outcome import Outcome
 from grader.comparators import Verdict
@@ -223,6 +223,11 @@ def judge_item(item: KitCheck, outcome: Outcome) -> Line:
     text = feedback(result)
     if not result.passed and item.hint_withheld:
         text += "\nThe hint for this check is shown when you submit."
+    carry = item.case.check.carry_forward
+    if not result.passed and carry is not None and outcome.ok:  # the kit has no reference to carry it forward
+        text += (f"\nIf your {carry.function}() is wrong, this check is judged when you submit against what your own "
+                 f"{carry.function}() returns (error carried forward).")
+        return Line(item, "submit", text, result.mistake, result.verdict.message)
     return Line(item, "pass" if result.passed else "fail", text, result.mistake, result.verdict.message)
 
 
@@ -260,7 +265,7 @@ def check_submission(the_kit: Kit, submission: Path, question: str | None = None
     lines: dict[str, Line] = {}
     started = time.perf_counter()
 
-    def each(case: Case, outcome: Outcome) -> None:
+    def each(case: Case, outcome: Outcome, upstream: Outcome | None) -> None:
         lines[case.key] = judge_item(by_key[case.key], outcome)
 
     # The student's folder is what they will upload: its helper modules and data go with the file
@@ -270,6 +275,8 @@ def check_submission(the_kit: Kit, submission: Path, question: str | None = None
     ran = execute(submission, the_kit.submission, the_kit.limits, [item.case for item in items], each,
                   shown="visible", beside=True, leave_out=(kit.BUNDLE_FOLDER, "README.md"), imports=imports)
     notes = list(ran.notes)
+    if portable.active():
+        notes.insert(0, portable.NOTE)
     if environment.missing:
         notes.insert(0, f"Note: the course grades with {', '.join(environment.missing)}, which this computer does not "
                         f"have: pip install {' '.join(environment.missing)}")
@@ -280,8 +287,23 @@ def check_submission(the_kit: Kit, submission: Path, question: str | None = None
     if ran.submission.name not in alternatives(graded):
         notes.insert(0, f"Note: your file is named {ran.submission.name!r}; the autograder looks for {graded!r} "
                         f"(or {Path(graded).with_suffix('.ipynb').name!r}): rename it before you submit.")
-    return CheckReport(the_kit, ran.submission, [lines[item.case.key] for item in items], ran.import_error,
-                       notes, ran.student_output, time.perf_counter() - started)
+    return CheckReport(the_kit, ran.submission, with_dependencies([lines[item.case.key] for item in items]),
+                       ran.import_error, notes, ran.student_output, time.perf_counter() - started)
+
+
+def with_dependencies(lines: list[Line]) -> list[Line]:
+    """As grading does (judging.with_dependencies): a line that did not pass says which of the
+    functions it uses fail their own checks here."""
+    failing = {line.item.case.function for line in lines if line.status == "fail"}
+    out = []
+    for line in lines:
+        names = [name for name in line.item.case.check.depends_on if name in failing]
+        if line.status != "pass" and names and line.message:
+            told = "\n".join(f"This uses your {name}(), which fails its own checks: fix it first." for name in names)
+            text, hint, rest = line.text.partition("\nHint: ")
+            line = replace(line, text=f"{text}\n{told}{hint}{rest}")
+        out.append(line)
+    return out
 
 
 # -- output --------------------------------------------------------------------------------

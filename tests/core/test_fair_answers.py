@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,7 @@ from grader.comparators.big_o import BigOSpec
 from grader.comparators.key_terms import KeyTermsSpec
 from grader.comparators.numeric import NumericSpec
 from grader.errors import RubricError
-from tests.support import ROOT, TESTS, tiny_variant
+from tests.support import HW2_RUBRIC, ROOT, TESTS, rubric_variant, tiny_variant
 
 STUDENTS = TESTS / "fixtures" / "students"
 SHOWN, HIDDEN = CompareContext(reveal=True), CompareContext(reveal=False)
@@ -38,9 +39,9 @@ def test_a_checks_cases_share_its_points_to_the_millionth_exactly(points: float,
     assert max(shares) - min(shares) <= 1e-6 + 1e-12  # as even as the millionth allows
 
 
-def _grade(submission: Path, tmp_path: Path) -> dict:
+def _grade(submission: Path, tmp_path: Path, assignment: str = "hw2") -> dict:
     out = tmp_path / f"{submission.stem}.json"
-    process = subprocess.run([sys.executable, "-m", "grader", "grade", str(submission), "--assignment", "hw2",
+    process = subprocess.run([sys.executable, "-m", "grader", "grade", str(submission), "--assignment", assignment,
                               "--quiet", "--json", str(out)], capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert process.returncode == 0, process.stderr
     return dict(json.loads(out.read_text()))
@@ -136,6 +137,56 @@ def test_a_wrong_array_is_told_what_it_is(name: str, got: np.ndarray, want: np.n
         assert not verdict.passed and said in verdict.message, (name, verdict.message)
 
 
+X = np.array([[1.0, 4.0, 2.0], [3.0, -1.0, 5.0], [0.5, 2.0, 7.0], [2.0, 2.5, -3.0]])  # 4 rows, 3 columns
+
+
+def _softmax(a: np.ndarray, axis: int) -> np.ndarray:
+    e = np.exp(a - a.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+@pytest.mark.parametrize(("got", "want", "said"), [
+    (X.mean(axis=1), X.mean(axis=0), "the mean of X along axis 1, where the check computes it along axis 0"),
+    (X.sum(axis=0, keepdims=True), X.sum(axis=1), "the sum of X along axis 0, where the check computes it "
+                                                   "along axis 1"),
+    (np.linalg.norm(X, axis=0), np.linalg.norm(X, axis=1), "the norm of X along axis 0"),
+    (_softmax(X, 0), _softmax(X, 1), "the softmax of X along axis 0, where the check computes it along axis 1"),
+    (X / X.sum(axis=1, keepdims=True), X / X.sum(axis=0), "X divided by its sum along axis 1"),
+    (X.mean(), X.mean(axis=0), "the mean of X over all of its entries, where the check computes it along axis 0"),
+])
+def test_an_answer_computed_along_the_wrong_axis_is_told_so(got: np.ndarray, want: np.ndarray, said: str) -> None:
+    for ctx in (CompareContext(reveal=True, args={"X": X}), CompareContext(reveal=False, args={"X": X})):
+        verdict = compare(SPEC, got, want, ctx)
+        assert not verdict.passed and said in verdict.message, verdict.message
+    assert "axis" not in compare(SPEC, got, want, SHOWN).message  # without the call's inputs nothing is guessed
+
+
+@pytest.mark.child
+def test_a_hidden_check_names_the_wrong_axis_through_the_command(tmp_path: Path) -> None:
+    def add_column_means(data: dict) -> None:
+        data["questions"].append({"id": "5", "name": "Column means", "checks": [{
+            "name": "random matrices", "function": "column_means", "visibility": "hidden", "points": 1,
+            "inputs": {"generator": "random_matrix", "seeds": [1, 2]}, "compare": "numeric"}]})
+
+    rubric = tiny_variant(tmp_path, add_column_means)
+    with (tmp_path / "reference" / "tiny.py").open("a") as reference:
+        reference.write("\n\ndef column_means(X):\n    return np.mean(X, axis=0)\n\n\n"
+                        "def random_matrix(rng):\n    return {'X': rng.normal(size=(6, 3))}\n")
+    student = tmp_path / "tiny.py"
+    student.write_text("import numpy as np\n\n\ndef column_means(X):\n    return X.mean(1)  # the rows' means\n")
+    results = _grade(student, tmp_path, str(rubric))
+    outputs = [t["output"] for t in results["tests"] if t["extra_data"].get("function") == "column_means"]
+    said = "your answer is the mean of X along axis 1, where the check computes it along axis 0"
+    assert len(outputs) == 2 and all(said in text for text in outputs)
+
+
+def test_the_wrong_axis_is_not_named_when_the_axes_agree_or_the_answer_is_something_else() -> None:
+    symmetric = X[:3] @ X[:3].T
+    ctx = CompareContext(reveal=True, args={"S": symmetric, "X": X})
+    assert "axis" not in compare(SPEC, symmetric.mean(axis=1) + 1.0, symmetric.mean(axis=0), ctx).message
+    assert "axis" not in compare(SPEC, X.mean(axis=0) + 0.5, X.mean(axis=0), ctx).message
+
+
 def test_no_explanation_is_invented_and_none_shows_a_hidden_value() -> None:
     rng = np.random.default_rng(0)
     noisy = A + rng.uniform(0.5, 1.0, A.shape)
@@ -173,14 +224,63 @@ def test_hw2_float32_and_a_sign_slip_are_named(tmp_path: Path) -> None:
     assert any("opposite sign" in text for key, text in failed.items() if key.startswith("2.2.1/w1"))
 
 
+def _without_carry_forward(tmp_path: Path) -> str:
+    def drop(data: dict) -> None:
+        for question in data["questions"]:
+            for check in question.get("checks", []):
+                check.pop("carry_forward", None)
+
+    return str(rubric_variant(HW2_RUBRIC, tmp_path / "rubrics" / "hw2.yaml", drop, pin_reference=True))
+
+
+def _loss_checks(results: dict) -> list[dict]:
+    return [t for t in results["tests"] if t["extra_data"].get("function") == "loss_after_one_step"]
+
+
 @pytest.mark.child
 def test_a_check_that_fails_because_another_does_says_so(tmp_path: Path) -> None:
-    results = _grade(STUDENTS / "hw2_float32_and_sign.py", tmp_path)
-    loss = [t for t in results["tests"] if t["extra_data"].get("function") == "loss_after_one_step"]
-    assert loss and all("This uses your gd_step(), which fails its own checks: fix it first." in t["output"]
-                        for t in loss if t["status"] == "failed")
+    results = _grade(STUDENTS / "hw2_float32_and_sign.py", tmp_path, _without_carry_forward(tmp_path))
+    loss = _loss_checks(results)
+    assert len(loss) == 3 and all(t["status"] == "failed" and "This uses your gd_step(), which fails its own checks: "
+                                  "fix it first." in t["output"] for t in loss)
     passing = _grade(STUDENTS / "hw2_own_words.py", tmp_path)
     assert not any("fix it first" in t["output"] for t in passing["tests"])
+
+
+@pytest.mark.child
+def test_an_error_carried_forward_earns_the_points_and_says_why(tmp_path: Path) -> None:
+    """The sign slip is in gd_step; loss_after_one_step is right for the student's own w1."""
+    carried = _grade(STUDENTS / "hw2_float32_and_sign.py", tmp_path)
+    not_carried = _grade(STUDENTS / "hw2_float32_and_sign.py", tmp_path, _without_carry_forward(tmp_path))
+    loss = _loss_checks(carried)
+    assert len(loss) == 3 and all(t["status"] == "passed" and t["score"] == t["max_score"] and
+                                  "error carried forward (full points)" in t["output"] for t in loss)
+    assert carried["score"] == pytest.approx(not_carried["score"] + 0.5)  # L1's 0.5 points, and nothing else
+    gd = [t for t in carried["tests"] if t["extra_data"].get("function") == "gd_step"]
+    assert gd and all(t["status"] == "failed" for t in gd)  # the mistake itself still costs its own points
+    wrong_l1 = tmp_path / "wrong_l1" / "hw2.py"  # a right gd_step and a wrong L1: nothing is carried
+    wrong_l1.parent.mkdir()
+    wrong_l1.write_text((ROOT / "submissions_example" / "hw2" / "correct.py").read_text()
+                        + "\n\ndef loss_after_one_step(X, t, w0, eta):\n    return 2.0\n")
+    assert not any(t["status"] == "passed" or "carried" in t["output"] for t in _loss_checks(_grade(wrong_l1, tmp_path)))
+
+
+def test_carry_forward_must_name_a_dependency_whose_inputs_the_check_has(tmp_path: Path) -> None:
+    from grader.assignment import load_assignment
+
+    def edit(change: Callable[[dict], None]) -> Path:
+        def apply(data: dict) -> None:
+            check = next(c for q in data["questions"] for c in q.get("checks", []) if c.get("carry_forward"))
+            change(check)
+        return rubric_variant(HW2_RUBRIC, tmp_path / "rubrics" / "hw2.yaml", apply, pin_reference=True)
+
+    with pytest.raises(RubricError, match="'sgd' must be one of this check's depends_on"):
+        load_assignment(edit(lambda check: check["carry_forward"].update(function="sgd")))
+    with pytest.raises(RubricError, match="reference 'no_such' is not a function of the reference module"):
+        load_assignment(edit(lambda check: check["carry_forward"].update(reference="no_such")))
+    with pytest.raises(RubricError, match="gd_step takes eta, which this check's inputs do not have"):
+        load_assignment(edit(lambda check: check.update(inputs={"generator": "learning_rate_problem_no_eta",
+                                                                "seed": 1})))
 
 
 def test_depends_on_must_name_another_checked_function(tmp_path: Path) -> None:

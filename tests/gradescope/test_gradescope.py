@@ -40,7 +40,7 @@ from grader.gradescope.supervisor import _descendants, fallback_results, minimal
 from grader.results import error_results
 from grader.rubric import Limits, slug
 from grader.validate import load_manifest
-from tests.support import EXAMPLES, HW2_RUBRIC, ROOT, assert_valid_results, rubric_variant
+from tests.support import EXAMPLES, HW2_RUBRIC, ROOT, assert_valid_results, notebook_of, rubric_variant
 
 MANIFEST = load_manifest(EXAMPLES / "expected.yaml")
 HW2_LIMITS = load_assignment(HW2_RUBRIC).rubric.limits
@@ -685,3 +685,64 @@ def test_helper_modules_and_data_beside_the_file_are_used_on_gradescope(source, 
     data = results_of(root, results_schema)
     assert data["score"] == pytest.approx(6.5), data["output"]
     assert data["extra_data"]["files"]["used"] == ["hw2.py", "data/__init__.py", "data/scale.txt", "linalg_utils.py"]
+
+
+# -- one grade, whichever way it is graded -----------------------------------------------------------
+
+STUDENTS = ROOT / "tests" / "fixtures" / "students"
+
+
+def _students(folder: Path) -> dict[str, Path]:
+    """A class as students hand it in: one folder each (a file, helper modules, a notebook)."""
+    out: dict[str, Path] = {}
+    for name, source in (("own-words", "hw2_own_words.py"), ("float32-and-sign", "hw2_float32_and_sign.py"),
+                         ("scipy-and-a-plot", "hw2_scipy_and_a_plot.py"), ("no-bias", None)):
+        out[name] = folder / name
+        out[name].mkdir(parents=True)
+        shutil.copyfile(STUDENTS / source if source else EXAMPLES / "mistake_no_bias.py", out[name] / "hw2.py")
+    out["helpers"] = folder / "helpers"
+    shutil.copytree(STUDENTS / "hw2_with_helpers", out["helpers"])
+    out["notebook-and-helpers"] = folder / "notebook-and-helpers"
+    shutil.copytree(STUDENTS / "hw2_with_helpers", out["notebook-and-helpers"])
+    notebook_of((out["notebook-and-helpers"] / "hw2.py").read_text(), out["notebook-and-helpers"] / "hw2.ipynb")
+    (out["notebook-and-helpers"] / "hw2.py").unlink()
+    return out
+
+
+def _scores(results: dict) -> dict[str, float]:
+    scores = {t["extra_data"]["check"]: t.get("score", 0.0) for t in results["tests"] if "check" in t["extra_data"]}
+    return {**scores, "total": results["score"]}
+
+
+@pytest.mark.child
+def test_every_way_of_grading_gives_the_same_grade(source: Path, tmp_path: Path, results_schema: dict) -> None:
+    """`grader grade`, `grader batch` and the Gradescope run give each student the same score on
+    every check, and `grader check` passes exactly the visible checks that grading passes."""
+    from grader.kit.build import build_kit
+    from grader.kit.check import check_submission, load_kit
+
+    students = _students(tmp_path / "class")
+    batch = subprocess.run([sys.executable, "-m", "grader", "batch", str(tmp_path / "class"), "--assignment", "hw2",
+                            "--out", str(tmp_path / "batch"), "--jobs", "2"],
+                           capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert batch.returncode == 0, batch.stderr
+    build_kit(str(HW2_RUBRIC), tmp_path / "kit", install="pip install numgrader")
+    kit = load_kit(tmp_path / "kit" / "check")
+    for name, folder in students.items():
+        graded = tmp_path / f"{name}.json"
+        done = subprocess.run([sys.executable, "-m", "grader", "grade", str(folder), "--assignment", "hw2", "--quiet",
+                               "--json", str(graded)], capture_output=True, text=True, cwd=ROOT, timeout=300)
+        assert done.returncode == 0, done.stderr
+        by_grade = json.loads(graded.read_text())
+        files = {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+        root = layout(tmp_path / f"gradescope-{name}", source, files, meta=None)
+        assert run_here(root, "--assignment", "hw2").returncode == 0
+        by_gradescope = results_of(root, results_schema)
+        by_batch = json.loads(next((tmp_path / "batch" / "results").glob(f"*{name}*.json")).read_text())
+        assert _scores(by_grade) == _scores(by_batch) == _scores(by_gradescope), name
+        assert by_grade["score"] > 0, name  # (each student's work ran: helpers found, notebook converted)
+        full = {t["extra_data"]["check"]: t.get("score", 0.0) == t.get("max_score") for t in by_grade["tests"]
+                if "check" in t["extra_data"]}
+        judged = [line for line in check_submission(kit, folder).lines if line.status != "submit"]
+        assert judged and {line.item.case.key: line.status == "pass" for line in judged} == {
+            line.item.case.key: full[line.item.case.key] for line in judged}, name

@@ -93,3 +93,20 @@ def test_the_kit_manifest_says_the_environment(kit: Path) -> None:
     manifest = json.loads((kit / "check" / "bundle.json").read_text())
     assert manifest["environment"] == {"packages": ["numpy", "scipy", "matplotlib"]}
     assert str(ROOT) not in (kit / "README.md").read_text()
+
+
+@pytest.mark.child
+def test_a_check_that_carries_errors_forward_is_left_to_grading_when_it_fails(kit: Path, tmp_path: Path) -> None:
+    """The kit has no reference to compute L1 from the student's own wrong w1: it says grading will."""
+    student = tmp_path / "hw2.py"
+    shutil.copyfile(STUDENTS / "hw2_float32_and_sign.py", student)
+    lines = check_submission(load_kit(kit / "check"), student, question="2.2.1").lines
+    gd = [line for line in lines if line.item.case.function == "gd_step"]
+    loss = [line for line in lines if line.item.case.function == "loss_after_one_step"]
+    assert gd and all(line.status == "fail" for line in gd)
+    assert loss and all(line.status == "submit" and "error carried forward" in line.text
+                        and "which fails its own checks" in line.text for line in loss)
+    correct = tmp_path / "right" / "hw2.py"
+    correct.parent.mkdir()
+    shutil.copyfile(EXAMPLES / "correct.py", correct)
+    assert all(line.status == "pass" for line in check_submission(load_kit(kit / "check"), correct, "2.2.1").lines)
