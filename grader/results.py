@@ -90,8 +90,8 @@ def error_results(message: str, execution_time: float = 0.0) -> Results:
     return Results(
         score=0.0,
         execution_time=execution_time,
-        output="The autograder could not grade this submission. Course staff have been told; "
-               "please contact them.",
+        output="The autograder could not grade this submission: a problem in the grader, not in your work. "
+               "The error is recorded in these results, where course staff can see it; please contact them.",
         tests=[TestResult(
             name="Autograder error", number="0", score=0.0, max_score=0.0, status="failed",
             output=message, visibility="hidden", tags=["grader-error"],

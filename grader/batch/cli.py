@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from grader.batch.report import STATUSES
 from grader.batch.run import POOLS, default_jobs, run_batch
 
 
@@ -17,7 +18,7 @@ def _command(args: argparse.Namespace) -> int:
     if outcome.ignored:
         shown = ", ".join(outcome.ignored[:10]) + (" ..." if len(outcome.ignored) > 10 else "")
         print(f"grader: ignored (not submissions): {shown}", file=sys.stderr)
-    counts = ", ".join(f"{outcome.counts.get(s, 0)} {s}" for s in ("graded", "error", "timeout"))
+    counts = ", ".join(f"{outcome.counts.get(s, 0)} {s}" for s in STATUSES if s == "graded" or outcome.counts.get(s))
     done = sum(outcome.counts.values())
     print(f"{args.assignment}: {done} of {outcome.total} submissions have results ({counts}); "
           f"{outcome.graded_now} graded now, {outcome.skipped} already graded")

@@ -14,11 +14,15 @@ from collections import Counter
 from dataclasses import dataclass, field
 from html import escape
 from typing import Any
+from urllib.parse import quote
 
 from grader.batch.source import Student
 from grader.rubric import Rubric, check_key
 
-STATUSES = ("graded", "error", "timeout")
+# Every row has one: graded (as far as it ran), the file could not be loaded, a time limit cut it
+# short, no file to grade, the submission could not be graded, the grader itself failed.
+STATUSES = ("graded", "import error", "timeout", "missing file", "error", "grader error")
+UNSCORED = frozenset({"missing file", "error", "grader error"})  # no total: not a zero, a row to look at
 BAR = "#3b6ea5"  # the charts' bar colour; the screenshot test looks for it
 
 
@@ -68,11 +72,17 @@ class Summary:
     key: str
     students: tuple[Student, ...]
     status: str
-    total: float
+    total: float | None  # None: not scored (UNSCORED)
     questions: dict[str, float] = field(default_factory=dict)  # empty for an error
     failed: tuple[str, ...] = ()  # check keys (without #case) not fully passed
     mistakes: tuple[str, ...] = ()  # names of the recognized mistakes
     message: str = ""
+    timeouts: tuple[tuple[str, int], ...] = ()  # (function, calls that hit their time limit)
+    fingerprint: str = ""  # what it was graded against (rubric, reference, grader version)
+
+    @property
+    def scored(self) -> bool:
+        return self.status not in UNSCORED
 
     @property
     def weight(self) -> int:
@@ -87,11 +97,14 @@ def summarize(data: dict[str, Any]) -> Summary:
     questions: dict[str, float] = {}
     failed: list[str] = []
     mistakes: list[str] = []
+    timeouts: Counter[str] = Counter()
     for test in data.get("tests", []):
         extra = test.get("extra_data", {})
         check = str(extra.get("check", "")).split("#")[0]
         if not check:  # manual questions, notes for instructors, the grader's own error
             continue
+        if extra.get("outcome") == "timeout":
+            timeouts[str(extra.get("function", "?"))] += 1
         questions[test["number"]] = questions.get(test["number"], 0.0) + float(test["score"])
         if test.get("status") == "failed" and check not in failed:
             failed.append(check)
@@ -101,9 +114,12 @@ def summarize(data: dict[str, Any]) -> Summary:
     stored = batch.get("questions")
     if isinstance(stored, dict):  # summed before rounding: exact where the tests' sum is not
         questions = {str(k): float(v) for k, v in stored.items()}
-    message = data.get("extra_data", {}).get("grader_error", "") if status == "error" else ""
-    return Summary(str(batch.get("key", "")), students, status, float(data.get("score", 0.0)),
-                   questions, tuple(failed), tuple(mistakes), message)
+    extra = data.get("extra_data", {})
+    message = str(extra.get("grader_error") or extra.get("submission_error") or batch.get("import_error") or "")
+    total = float(data.get("score", 0.0)) if status not in UNSCORED else None
+    return Summary(str(batch.get("key", "")), students, status, total, questions, tuple(failed), tuple(mistakes),
+                   message, tuple(sorted(timeouts.items(), key=lambda kv: (-kv[1], kv[0]))),
+                   str(batch.get("fingerprint", "")))
 
 
 def number(value: float | None) -> str:
@@ -125,8 +141,7 @@ def csv_rows(layout: Layout, summaries: list[Summary]) -> list[list[str]]:
     """One row per student (a group submission gives each of its students the same row)."""
     rows = []
     for summary in summaries:
-        scores = [number(summary.questions.get(q.id, 0.0)) if summary.status != "error" else ""
-                  for q in layout.questions]
+        scores = [number(summary.questions.get(q.id, 0.0)) if summary.scored else "" for q in layout.questions]
         for student in summary.students or (Student(""),):
             rows.append([student.id, student.name, student.email, summary.key, *scores,
                          number(summary.total), summary.status])
@@ -225,7 +240,7 @@ def histogram_svg(name: str, label: str, counts: list[int], top: float, *, width
 
 # -- report.html -----------------------------------------------------------------------------
 
-_STYLE = """
+STYLE = """
 body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;margin:24px auto;
 max-width:1120px;padding:0 16px;color:#1f2933;background:#fff}
 h1{font-size:24px;margin:0 0 4px}h2{font-size:19px;margin:28px 0 8px;border-bottom:1px solid #d9e2ec}
@@ -250,31 +265,70 @@ def _students(count: int) -> str:
     return f"{count} student{'s' if count != 1 else ''}"
 
 
-def report_html(layout: Layout, summaries: list[Summary], *, expected: int | None = None) -> str:
-    """The batch report. `expected`: how many submissions the batch has (to flag a partial one)."""
-    scored = [s for s in summaries if s.status != "error"]
+def page_link(summary: Summary, text: str | None = None) -> str:
+    """A link to the submission's own page (pages.py), named by its students."""
+    label = text or ", ".join(st.name or st.id for st in summary.students if st.name or st.id) or summary.key
+    return f'<a href="{escape(page_path(summary.key))}">{escape(label)}</a>'
+
+
+def page_path(key: str) -> str:
+    return f"students/{quote(key, safe='')}.html"
+
+
+def _who(summaries: list[Summary]) -> str:
+    """The students, linked to their pages, folded under a count."""
+    links = ", ".join(page_link(s) for s in summaries)
+    return f"<details><summary>who</summary>{links}</details>" if summaries else ""
+
+
+def _run_line(summaries: list[Summary], generated: str) -> str:
+    prints = sorted({s.fingerprint[:12] for s in summaries if s.fingerprint})
+    graded_against = (f"graded against rubric fingerprint {', '.join(prints)}" if len(prints) == 1 else
+                      f"graded against {len(prints)} different rubric fingerprints ({', '.join(prints)}): "
+                      "rerun with --force to grade all against the current one" if prints else "")
+    return "; ".join(part for part in (f"report written {generated}" if generated else "", graded_against) if part)
+
+
+def timeout_text(summary: Summary) -> str:
+    """Which functions hit their time limit, and how often."""
+    if not summary.timeouts:
+        return "a time limit was reached (the import, or the whole submission's); the checks not run score 0"
+    calls = ", ".join(f"{name}() {count} time{'s' if count != 1 else ''}" for name, count in summary.timeouts)
+    return f"time limit reached by {calls}; those checks score 0"
+
+
+def report_html(layout: Layout, summaries: list[Summary], *, expected: int | None = None, generated: str = "") -> str:
+    """The batch report. `expected`: how many submissions the batch has (to flag a partial one);
+    `generated`: when (a date, shown with the rubric fingerprints the results were graded against)."""
+    scored = [s for s in summaries if s.scored]
     students = sum(s.weight for s in summaries)
     scored_students = sum(s.weight for s in scored)
     by_status: Counter[str] = Counter()
     for s in summaries:
         by_status[s.status] += s.weight
-    totals = [(s.total, s.weight) for s in scored]
+    totals = [(s.total or 0.0, s.weight) for s in scored]
     flat = [t for t, w in totals for _ in range(w)]
     title = f"{layout.assignment}: batch report"
     out = [f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>'
-           f'<meta name="viewport" content="width=device-width, initial-scale=1"><style>{_STYLE}</style></head><body>',
+           f'<meta name="viewport" content="width=device-width, initial-scale=1"><style>{STYLE}</style></head><body>',
            f"<h1>{escape(layout.title or layout.assignment)}</h1>",
            f'<p class="muted">Batch report for <b>{escape(layout.assignment)}</b>: {len(summaries)} submission(s), '
-           f"{_students(students)}. Autograded points: {number(layout.max_total)}.</p>"]
+           f"{_students(students)}. Autograded points: {number(layout.max_total)}.</p>",
+           f'<p class="muted">{escape(_run_line(summaries, generated))}</p>']
     if expected is not None and len(summaries) < expected:
         out.append(f'<p class="partial">Partial: {len(summaries)} of {expected} submissions are graded. '
                    "Run the same command again to grade the rest.</p>")
-    cards = [("students", str(students))] + [(status, str(by_status.get(status, 0))) for status in STATUSES]
+    cards = [("students", str(students))] + [(status, str(by_status.get(status, 0))) for status in STATUSES
+                                             if status == "graded" or by_status.get(status)]
     if flat:
         cards += [("mean", number(round(statistics.fmean(flat), 2))),
                   ("median", number(round(statistics.median(flat), 2)))]
     out.append('<div class="cards">' + "".join(f'<div class="card"><b>{escape(v)}</b>{escape(k)}</div>'
                                                for k, v in cards) + "</div>")
+    left_out = [f"{by_status[status]} {status}" for status in STATUSES if status in UNSCORED and by_status.get(status)]
+    if flat:
+        out.append(f'<p class="muted">Mean and median over the {_students(scored_students)} with a score'
+                   + (f"; left out, without a score: {', '.join(left_out)}" if left_out else "") + ".</p>")
 
     out.append("<h2>Total score</h2>")
     if totals:
@@ -304,49 +358,53 @@ def report_html(layout: Layout, summaries: list[Summary], *, expected: int | Non
         out.append(f'<p class="muted">Graded by course staff, not here: {escape(listed)}.</p>')
 
     failed: Counter[str] = Counter()
+    failing: dict[str, list[Summary]] = {}
     for s in scored:
         for check in s.failed:
             failed[check] += s.weight
+            failing.setdefault(check, []).append(s)
     out.append("<h2>Checks failed most often</h2>")
     if failed:
         out.append('<table class="failed"><tr><th>check</th><th>question</th><th>students</th>'
-                   "<th>share</th><th></th></tr>")
+                   "<th>share</th><th></th><th></th></tr>")
         for check, count in sorted(failed.items(), key=lambda kv: (-kv[1], kv[0]))[:25]:
             question, name = layout.checks.get(check, (check.split("/")[0], check))
             share = count / max(1, scored_students)
             out.append(f"<tr><td>{escape(name)} <span class=\"muted\">({escape(check)})</span></td>"
                        f"<td>{escape(question)}</td><td class=\"n\">{count}</td>"
-                       f"<td class=\"n\">{share:.0%}</td><td>{_meter(share)}</td></tr>")
+                       f"<td class=\"n\">{share:.0%}</td><td>{_meter(share)}</td><td>{_who(failing[check])}</td></tr>")
         out.append("</table>")
     else:
         out.append('<p class="muted">No check failed.</p>')
 
     seen: Counter[str] = Counter()
+    making: dict[str, list[Summary]] = {}
     for s in scored:
         for mistake in s.mistakes:
             seen[mistake] += s.weight
+            making.setdefault(mistake, []).append(s)
     names = list(layout.mistakes) + sorted(m for m in seen if m not in layout.mistakes)
     out.append("<h2>Known mistakes recognized</h2>")
     if names:
-        out.append('<table class="mistakes"><tr><th>mistake</th><th>students</th><th>share</th><th></th></tr>')
+        out.append('<table class="mistakes"><tr><th>mistake</th><th>students</th><th>share</th><th></th>'
+                   "<th></th></tr>")
         for name in sorted(names, key=lambda m: (-seen.get(m, 0), names.index(m))):
             count = seen.get(name, 0)
             share = count / max(1, scored_students)
             out.append(f"<tr><td>{escape(name)}: {_students(count)}</td><td class=\"n\">{count}</td>"
-                       f"<td class=\"n\">{share:.0%}</td><td>{_meter(share)}</td></tr>")
+                       f"<td class=\"n\">{share:.0%}</td><td>{_meter(share)}</td>"
+                       f"<td>{_who(making.get(name, []))}</td></tr>")
         out.append("</table>")
     else:
         out.append('<p class="muted">The rubric declares no known mistakes.</p>')
 
     problems = [s for s in summaries if s.status != "graded"]
     if problems:
-        out.append("<h2>Errors and timeouts</h2><table class=\"problems\"><tr><th>submission</th><th>students</th>"
+        out.append("<h2>Not graded in full</h2><table class=\"problems\"><tr><th>submission</th><th>students</th>"
                    "<th>status</th><th>message</th></tr>")
-        for s in problems:
-            who = ", ".join(st.name or st.id for st in s.students)
-            message = s.message or ("a time limit was reached; the checks not run score 0"
-                                    if s.status == "timeout" else "")
-            out.append(f"<tr><td>{escape(s.key)}</td><td>{escape(who)}</td><td>{escape(s.status)}</td>"
+        for s in sorted(problems, key=lambda s: (STATUSES.index(s.status) if s.status in STATUSES else 99, s.key)):
+            message = timeout_text(s) if s.status == "timeout" else s.message
+            out.append(f"<tr><td>{page_link(s, s.key)}</td><td>{page_link(s)}</td><td>{escape(s.status)}</td>"
                        f"<td>{escape(message.splitlines()[0] if message else '')}</td></tr>")
         out.append("</table>")
     out.append("</body></html>\n")

@@ -33,6 +33,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
 
     from grader.assignment import Assignment
     from grader.batch.progress import Progress
+    from grader.batch.report import Summary
     from grader.batch.source import Item
     from grader.batch.task import AssignmentSpec, Done, Task
 
@@ -319,11 +321,30 @@ def _task(item: Item, spec: AssignmentSpec, *, ship: bool) -> tuple[Task, str]:
     return Task(item.key, str(item.path), meta, tuple(files) if ship else None), sha
 
 
+def write_pages(out: Path, summaries: list[Summary], assignment: str) -> None:
+    """OUTDIR/students/<key>.html for each submission with a result; pages of others removed."""
+    from grader.batch.pages import student_page
+    from grader.batch.report import page_path
+    from grader.files import write_atomically
+
+    (out / "students").mkdir(exist_ok=True)
+    wanted = set()
+    for summary in summaries:
+        data = _stored(out / "results" / f"{summary.key}.json")
+        if data is not None:
+            page = out / page_path(summary.key)
+            wanted.add(page.name)
+            write_atomically(page, student_page(summary, data, assignment))
+    for stale in (out / "students").glob("*.html"):
+        if stale.name not in wanted:
+            stale.unlink()
+
+
 def run_batch(source: Path, assignment_name: str, out: Path, *, jobs: int | None = None, force: bool = False,
               scheduler: str | None = None, pool: str = "process", progress: Progress | None = None) -> Outcome:
     from grader.assignment import load_assignment
     from grader.batch.progress import Progress
-    from grader.batch.report import Summary, grades_csv, layout_of, report_html, summarize
+    from grader.batch.report import grades_csv, layout_of, report_html, summarize
     from grader.batch.source import open_source
     from grader.batch.task import make_spec
     from grader.errors import GraderError
@@ -384,7 +405,10 @@ def run_batch(source: Path, assignment_name: str, out: Path, *, jobs: int | None
                     summary.key, summary.students = item.key, item.students or summary.students
                     ordered.append(summary)
             write_atomically(out / "grades.csv", grades_csv(layout, ordered))
-            write_atomically(out / "report.html", report_html(layout, ordered, expected=len(items)))
+            write_pages(out, ordered, assignment.rubric.assignment)
+            generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+            report = report_html(layout, ordered, expected=len(items), generated=generated)
+            write_atomically(out / "report.html", report)
             for summary in ordered:
                 outcome.counts[summary.status] = outcome.counts.get(summary.status, 0) + 1
     return outcome

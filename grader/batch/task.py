@@ -121,10 +121,11 @@ def _load(spec: AssignmentSpec) -> Assignment:
 
 
 def status_of(report: Report) -> str:
-    """`timeout` when a time limit cut the grading short (a call, the import, the whole)."""
+    """`timeout` when a time limit cut the grading short (a call, the import, the whole);
+    `import error` when the file could not be loaded (a syntax error, an exception at import)."""
+    if report.import_error is not None:
+        return "timeout" if report.import_cause == "timeout" else "import error"
     timed_out = any(c.outcome.status in ("timeout", "not_run") for c in report.checks)
-    if report.import_cause == "timeout":
-        timed_out = True
     return "timeout" if timed_out else "graded"
 
 
@@ -153,21 +154,25 @@ def _materialized(task: Task) -> Iterator[Path]:
         yield top
 
 
-def failure(task: Task, message: str, seconds: float = 0.0, *, final: bool) -> Done:
-    """An error row: the grader could not grade this submission (`final`: a rerun keeps it)."""
-    from grader.results import error_results
+def failure(task: Task, message: str, seconds: float = 0.0, *, final: bool, status: str = "grader error",
+            filename: str | None = None) -> Done:
+    """A row without a score: the grader could not grade this submission (`final`: a rerun keeps
+    it). With `filename`, the submission has no file to grade: the student's own message."""
+    from grader.results import error_results, missing_file_results
 
-    results = error_results(message, execution_time=round(seconds, 3))
-    results.extra_data["batch"] = {**task.meta, "status": "error", "final": final}
-    return Done(task.key, results.to_json(), "error", seconds)
+    results = missing_file_results(message, filename) if filename is not None else error_results(message)
+    results.execution_time = round(seconds, 3)
+    results.extra_data["batch"] = {**task.meta, "status": status, "final": final}
+    return Done(task.key, results.to_json(), status, seconds)
 
 
 def grade_task(task: Task, spec: AssignmentSpec) -> Done:
     """Grade one submission; a problem with it, or a bug in the grader, becomes an error row."""
     from grader.boundary import zygote
-    from grader.errors import GraderError
+    from grader.errors import GraderError, MissingFile
     from grader.grading import grade
     from grader.results import to_results
+    from grader.text import cap, clean
 
     zygote.start_shared()  # idempotent: a Dask worker gets its warm worker on its first task
     started = time.perf_counter()
@@ -175,18 +180,26 @@ def grade_task(task: Task, spec: AssignmentSpec) -> Done:
         assignment = assignment_for(spec)
         with _materialized(task) as path:
             try:
+                expected = assignment.rubric.submission.filename
+                if not path.exists():  # nothing handed in (a Gradescope export lists the student anyway)
+                    raise MissingFile(f"your submission holds no files (expected {expected})")
                 report = grade(assignment, path)
-            except GraderError as error:  # name the submission as found, not its temporary copy
-                raise GraderError(str(error).replace(str(path), task.path)) from None
+            except GraderError as error:  # as Gradescope says it: not a path of this machine
+                raise type(error)(str(error).replace(str(path), "your submission")) from None
         results = to_results(report)
         status = status_of(report)
-    except GraderError as error:  # the submission itself: no file to grade, ...
-        return failure(task, str(error), time.perf_counter() - started, final=True)
+    except MissingFile as error:  # misnamed, or not handed in: the same message as on Gradescope
+        return failure(task, str(error), time.perf_counter() - started, final=True, status="missing file",
+                       filename=assignment.rubric.submission.filename)
+    except GraderError as error:  # the submission itself cannot be graded (unreadable, ...)
+        return failure(task, str(error), time.perf_counter() - started, final=True, status="error")
     except Exception as error:  # the grader's own failure: reported, retried by the next run
         message = f"internal error: {type(error).__name__}: {error}"
         return failure(task, message, time.perf_counter() - started, final=False)
     results.extra_data["batch"] = {**task.meta, "status": status, "final": True,
                                    "questions": question_scores(report)}
+    if report.import_error is not None:
+        results.extra_data["batch"]["import_error"] = clean(cap(report.import_error))
     return Done(task.key, results.to_json(), status, time.perf_counter() - started)
 
 

@@ -43,7 +43,7 @@ MESSAGE_COPIES = 4
 MIN_CHILD_MB = 256
 
 # What the student reads in a check the run could not reach.
-NOT_RUN_REASON = "the autograder stopped before this check; course staff have been told"
+NOT_RUN_REASON = "the autograder stopped before this check; why is recorded in these results for course staff"
 _PLACEHOLDER = "(filled in by the supervisor)"
 
 

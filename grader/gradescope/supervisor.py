@@ -38,8 +38,8 @@ def minimal_error_results(message: str) -> dict[str, Any]:
     return {
         "score": 0.0,
         "execution_time": 0.0,
-        "output": "The autograder could not grade this submission. Course staff have been told; "
-                  "please contact them.",
+        "output": "The autograder could not grade this submission: a problem in the grader, not in your work. "
+                  "The error is recorded in these results, where course staff can see it; please contact them.",
         "output_format": "text",
         "test_output_format": "text",
         "visibility": "visible",

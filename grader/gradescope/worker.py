@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 
 # What the student reads in a check the run could not reach.
-NOT_RUN_REASON = "the autograder stopped before this check; course staff have been told"
+NOT_RUN_REASON = "the autograder stopped before this check; why is recorded in these results for course staff"
 _PLACEHOLDER = "(filled in by the supervisor)"
 
 

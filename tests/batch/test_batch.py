@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import zipfile
+import re
 import zlib
 from dataclasses import replace
 from html.parser import HTMLParser
@@ -99,8 +100,8 @@ def test_batch_csv_rows_equal_grade_results(example_batch, hw2: Assignment, resu
         assert [t.get("extra_data", {}).get("mistake") for t in stored["tests"]] == \
             [t.extra_data.get("mistake") for t in results.tests]
     wrong = rows["zz_wrong_file"]
-    assert (wrong["status"], wrong["total"], wrong[question_ids[0]]) == ("error", "0", "")
-    message = json.loads((out / "results" / "zz_wrong_file.json").read_text())["extra_data"]["grader_error"]
+    assert (wrong["status"], wrong["total"], wrong[question_ids[0]]) == ("missing file", "", "")  # not a zero
+    message = json.loads((out / "results" / "zz_wrong_file.json").read_text())["extra_data"]["submission_error"]
     assert "no hw2.py" in message and "notes.txt" in message
 
 
@@ -307,18 +308,18 @@ def test_gradescope_export_zip(tmp_path: Path, hw2: Assignment) -> None:
         ("20240001", "Ada Lovelace", "ada@example.edu", "submission_300000001", "6.5", "graded"),
         ("20240002", "Grace Hopper", "grace@example.edu", "submission_300000002", "5.75", "graded"),
         ("20240003", "Alan Turing", "alan@example.edu", "submission_300000002", "5.75", "graded"),
-        ("20240004", "Edsger Dijkstra", "", "submission_300000003", "0", "error"),
+        ("20240004", "Edsger Dijkstra", "", "submission_300000003", "", "missing file"),
         ("20240005", "Barbara Liskov", "barbara@example.edu", "submission_300000004", "6.25", "graded"),
-        ("20240006", "Donald Knuth", "don@example.edu", "submission_300000005", "0", "error"),
+        ("20240006", "Donald Knuth", "don@example.edu", "submission_300000005", "", "missing file"),
     ]
     assert rows[1]["2.2.3"] == rows[2]["2.2.3"] == "0.5"  # the group's two rows agree
-    assert outcome.counts == {"graded": 3, "error": 2}
+    assert outcome.counts == {"graded": 3, "missing file": 2}
     stored = json.loads((out / "results" / "submission_300000002.json").read_text())
     assert [s["name"] for s in stored["extra_data"]["batch"]["students"]] == ["Grace Hopper", "Alan Turing"]
     misnamed = json.loads((out / "results" / "submission_300000003.json").read_text())["extra_data"]
-    assert "no hw2.py" in misnamed["grader_error"] and "homework2.py" in misnamed["grader_error"]
+    assert "no hw2.py" in misnamed["submission_error"] and "homework2.py" in misnamed["submission_error"]
     missing = json.loads((out / "results" / "submission_300000005.json").read_text())["extra_data"]
-    assert "no such file" in missing["grader_error"]
+    assert "your submission holds no files (expected hw2.py)" in missing["submission_error"]
 
 
 # -- resume ----------------------------------------------------------------------------------
@@ -412,12 +413,12 @@ def test_a_submission_that_kills_a_worker_is_an_error_row_and_the_batch_goes_on(
     out = tmp_path / "out"
     outcome = run_batch(source, str(rubric), out, jobs=2, pool="process")
     rows = {r["submission"]: (r["total"], r["status"]) for r in read_csv(out / "grades.csv")}
-    assert rows == {"a_good": ("1", "graded"), "b_crash": ("0", "error"), "c_good": ("1", "graded"),
+    assert rows == {"a_good": ("1", "graded"), "b_crash": ("", "grader error"), "c_good": ("1", "graded"),
                     "d_loop": ("0", "timeout"), "e_wrong": ("0", "graded"), "f_good": ("1", "graded"),
-                    "g_nothing": ("0", "error")}
+                    "g_nothing": ("", "missing file")}
     crash = json.loads((out / "results" / "b_crash.json").read_text())["extra_data"]
     assert "worker process died" in crash["grader_error"] and crash["batch"]["final"] is False
-    assert outcome.counts == {"graded": 4, "error": 2, "timeout": 1}
+    assert outcome.counts == {"graded": 4, "grader error": 1, "missing file": 1, "timeout": 1}
     rerun = run_batch(source, str(rubric), out, jobs=2, pool="process")
     assert (rerun.graded_now, rerun.skipped) == (1, 6)  # the crash is retried; the missing file is final
 
@@ -606,3 +607,42 @@ def test_a_batch_grades_a_students_helper_modules_as_grade_does(tmp_path: Path, 
     alice = json.loads((out / "results" / "alice.json").read_text())
     assert alice["score"] == 6.5 == grade(load_assignment(resolve_rubric("hw2")), source / "alice").score
     assert alice["extra_data"]["files"]["used"][0] == "hw2.py"
+
+
+# -- who failed, and why ------------------------------------------------------------------------
+
+
+@pytest.mark.child
+def test_each_student_has_a_status_a_page_and_a_place_in_the_lists(tmp_path: Path) -> None:
+    source = tmp_path / "class"
+    good = (TINY / "submissions" / "correct.py").read_text()
+    files = {"ada": ("tiny.py", good), "bob": ("tiny.py", "def dot(a, b:\n"),  # a syntax error
+             "cy": ("tiny.py", good.replace("def dot(a, b):", "def dot(a, b):\n    while True:\n        pass\n\n\n"
+                                              "def dot_was(a, b):")),
+             "dee": ("Tiny.py", good), "eve": ("tiny.py", (TINY / "submissions" / "off_by_one.py").read_text())}
+    for name, (filename, text) in files.items():
+        (source / name).mkdir(parents=True)
+        (source / name / filename).write_text(text)
+    out = tmp_path / "out"
+    outcome = run_batch(source, str(TINY / "rubrics" / "tiny.yaml"), out, jobs=2, pool="thread")
+    rows = {r["submission"]: r for r in read_csv(out / "grades.csv")}
+    assert {name: (row["status"], row["total"] == "") for name, row in rows.items()} == {
+        "ada": ("graded", False), "bob": ("import error", False), "cy": ("timeout", False),
+        "dee": ("missing file", True), "eve": ("graded", False)}
+    assert outcome.counts == {"graded": 2, "import error": 1, "timeout": 1, "missing file": 1}
+    report = (out / "report.html").read_text()
+    assert "time limit reached by dot() 3 times" in report  # which function, how often
+    assert "SyntaxError" in report and "has no tiny.py (expected tiny.py; found: Tiny.py)" in report
+    assert "left out, without a score: 1 missing file" in report
+    assert re.search(r"report written \d{4}-\d\d-\d\d \d\d:\d\d UTC; graded against rubric fingerprint [0-9a-f]{12}",
+                     report)
+    # eve's off-by-one: named in the failed check's row and the mistake's row, linked to her page
+    failed_row = next(row for row in report.split("<tr>") if "random vectors" in row and "who" in row)
+    assert 'href="students/eve.html"' in failed_row and "ada.html" not in failed_row
+    mistake_row = next(row for row in report.split("<tr>") if "off-by-one loop:" in row)
+    assert 'href="students/eve.html"' in mistake_row
+    pages = {page.stem for page in (out / "students").glob("*.html")}
+    assert pages == set(files)
+    eve = (out / "students" / "eve.html").read_text()
+    assert "What the student reads" in eve and "For course staff" in eve
+    assert "off-by-one loop" in eve and '<span class="staff">hidden</span>' in eve  # hidden checks marked as such
