@@ -14,7 +14,7 @@ from grader.batch.run import POOLS, default_jobs, run_batch
 def _command(args: argparse.Namespace) -> int:
     out = Path(args.out)
     outcome = run_batch(Path(args.source), args.assignment, out, jobs=args.jobs, force=args.force,
-                        scheduler=args.scheduler, pool=args.pool)
+                        scheduler=args.scheduler, pool=args.pool, compare=Path(args.compare) if args.compare else None)
     if outcome.ignored:
         shown = ", ".join(outcome.ignored[:10]) + (" ..." if len(outcome.ignored) > 10 else "")
         print(f"grader: ignored (not submissions): {shown}", file=sys.stderr)
@@ -22,7 +22,10 @@ def _command(args: argparse.Namespace) -> int:
     done = sum(outcome.counts.values())
     print(f"{args.assignment}: {done} of {outcome.total} submissions have results ({counts}); "
           f"{outcome.graded_now} graded now, {outcome.skipped} already graded")
-    print(f"wrote {out / 'grades.csv'}, {out / 'report.html'} and {out / 'results'}/")
+    print(f"wrote {out / 'grades.csv'} (and canvas.csv for Canvas's gradebook import), {out / 'report.html'} "
+          f"(a page per student in {out / 'students'}/) and {out / 'results'}/")
+    for line in outcome.comparison:
+        print(line)
     if outcome.interrupted:
         print("grader: interrupted; grades.csv and report.html cover the results written so far. "
               "Run the same command again to grade the rest.", file=sys.stderr)
@@ -43,6 +46,9 @@ def register(subparsers: Any) -> None:
                        help=f"submissions graded at once (default: the CPUs available, here {default_jobs()})")
     batch.add_argument("--force", action="store_true", help="regrade submissions that already have a result")
     batch.add_argument("--scheduler", metavar="ADDRESS", help="run on a Dask cluster, e.g. tcp://host:8786")
+    batch.add_argument("--compare", metavar="OLD_OUTDIR",
+                       help="an earlier batch's output folder: show per student the old and the new score and the "
+                            "checks that flipped, decreases first (a regrade preview), here and in the report")
     batch.add_argument("--pool", choices=POOLS, default="process",
                        help="local parallelism: worker processes (default) or threads")
     batch.set_defaults(run=_command)

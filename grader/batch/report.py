@@ -297,7 +297,8 @@ def timeout_text(summary: Summary) -> str:
     return f"time limit reached by {calls}; those checks score 0"
 
 
-def report_html(layout: Layout, summaries: list[Summary], *, expected: int | None = None, generated: str = "") -> str:
+def report_html(layout: Layout, summaries: list[Summary], *, expected: int | None = None, generated: str = "",
+                sections: tuple[str, ...] = ()) -> str:
     """The batch report. `expected`: how many submissions the batch has (to flag a partial one);
     `generated`: when (a date, shown with the rubric fingerprints the results were graded against)."""
     scored = [s for s in summaries if s.scored]
@@ -407,5 +408,6 @@ def report_html(layout: Layout, summaries: list[Summary], *, expected: int | Non
             out.append(f"<tr><td>{page_link(s, s.key)}</td><td>{page_link(s)}</td><td>{escape(s.status)}</td>"
                        f"<td>{escape(message.splitlines()[0] if message else '')}</td></tr>")
         out.append("</table>")
+    out += sections
     out.append("</body></html>\n")
     return "\n".join(out)

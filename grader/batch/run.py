@@ -60,6 +60,7 @@ class Outcome:
     graded_now: int = 0  # results written by this run
     counts: dict[str, int] = field(default_factory=dict)  # status → submissions, over all results
     interrupted: bool = False
+    comparison: list[str] = field(default_factory=list)  # the regrade preview's lines (--compare)
     ignored: list[str] = field(default_factory=list)
 
 
@@ -341,8 +342,12 @@ def write_pages(out: Path, summaries: list[Summary], assignment: str) -> None:
 
 
 def run_batch(source: Path, assignment_name: str, out: Path, *, jobs: int | None = None, force: bool = False,
-              scheduler: str | None = None, pool: str = "process", progress: Progress | None = None) -> Outcome:
+              scheduler: str | None = None, pool: str = "process", progress: Progress | None = None,
+              compare: Path | None = None) -> Outcome:
+    """Grade `source` into `out`; `compare`: an earlier batch's OUTDIR, for a regrade preview."""
     from grader.assignment import load_assignment
+    from grader.batch.compare import changes, lines, old_summaries, section_html
+    from grader.batch.gradebooks import canvas_csv
     from grader.batch.progress import Progress
     from grader.batch.report import grades_csv, layout_of, report_html, summarize
     from grader.batch.source import open_source
@@ -361,6 +366,7 @@ def run_batch(source: Path, assignment_name: str, out: Path, *, jobs: int | None
     spec = make_spec(assignment)
     layout = layout_of(assignment.rubric)
     outcome = Outcome(out)
+    earlier = old_summaries(compare) if compare is not None else None  # (a bad folder fails before grading)
     results = out / "results"
     with open_source(source, assignment.rubric.submission.filename) as found:
         inside = [i for i in found.items if i.path.resolve() == out.resolve()]  # OUTDIR kept in SOURCE
@@ -406,8 +412,14 @@ def run_batch(source: Path, assignment_name: str, out: Path, *, jobs: int | None
                     ordered.append(summary)
             write_atomically(out / "grades.csv", grades_csv(layout, ordered))
             write_pages(out, ordered, assignment.rubric.assignment)
+            write_atomically(out / "canvas.csv", canvas_csv(layout, ordered))
+            sections: tuple[str, ...] = ()
+            if earlier is not None and compare is not None:
+                moved = changes(ordered, earlier)
+                outcome.comparison = lines(moved)
+                sections = (section_html(moved, str(compare)),)
             generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-            report = report_html(layout, ordered, expected=len(items), generated=generated)
+            report = report_html(layout, ordered, expected=len(items), generated=generated, sections=sections)
             write_atomically(out / "report.html", report)
             for summary in ordered:
                 outcome.counts[summary.status] = outcome.counts.get(summary.status, 0) + 1

@@ -22,7 +22,7 @@ import pytest
 
 from grader.assignment import Assignment, load_assignment
 from grader.batch.progress import Progress
-from grader.batch.report import BAR, number
+from grader.batch.report import BAR, layout_of, number
 from grader.batch.run import is_current, run_batch
 from grader.batch.source import Student, discover, open_source, parse_metadata
 from grader.batch.task import Task, _load, fingerprint, grade_task, make_spec
@@ -646,3 +646,43 @@ def test_each_student_has_a_status_a_page_and_a_place_in_the_lists(tmp_path: Pat
     eve = (out / "students" / "eve.html").read_text()
     assert "What the student reads" in eve and "For course staff" in eve
     assert "off-by-one loop" in eve and '<span class="staff">hidden</span>' in eve  # hidden checks marked as such
+
+
+@pytest.mark.child
+def test_a_regrade_preview_shows_who_moved_and_flags_decreases(tmp_path: Path) -> None:
+    from tests.support import tiny_variant
+
+    source = tmp_path / "class"
+    good = (TINY / "submissions" / "correct.py").read_text()
+    for name, text in (("ada", good), ("eve", (TINY / "submissions" / "off_by_one.py").read_text()), ("cy", good)):
+        (source / name).mkdir(parents=True)
+        (source / name / "tiny.py").write_text(text)
+    run_batch(source, str(TINY / "rubrics" / "tiny.yaml"), tmp_path / "before", jobs=2, pool="thread")
+    # The regrade: the off-by-one mistake now earns half its check, and cy's file was replaced by a broken one.
+    lenient = tiny_variant(tmp_path / "lenient", lambda data: data["questions"][0]["checks"][1]["mistakes"][0].update(
+        credit=0.5))
+    (source / "cy" / "tiny.py").write_text(good.replace("return sum(x * y for x, y in zip(a, b))", "return 0.0"))
+    outcome = run_batch(source, str(lenient), tmp_path / "after", jobs=2, pool="thread", compare=tmp_path / "before")
+    before = {r["submission"]: float(r["total"]) for r in read_csv(tmp_path / "before" / "grades.csv")}
+    after = {r["submission"]: float(r["total"]) for r in read_csv(tmp_path / "after" / "grades.csv")}
+    assert after["eve"] == before["eve"] + 1.0 and after["cy"] < before["cy"] and after["ada"] == before["ada"]
+    head, *moved = outcome.comparison
+    assert head == "compared with the earlier batch: 2 of 3 submissions changed, 1 DECREASED"
+    assert moved[0].startswith(f"  DECREASE cy: {number(before['cy'])} -> {number(after['cy'])} (now fails 1/")
+    assert moved[1] == f"  eve: {number(before['eve'])} -> {number(after['eve'])}"  # same checks failed, more credit
+    report = (tmp_path / "after" / "report.html").read_text()
+    assert f"Changes since {tmp_path / 'before'}" in report and "2 of 3 submissions changed; 1 decreased" in report
+
+
+@pytest.mark.child
+def test_canvas_gradebook_import_has_its_columns_and_leaves_unscored_rows_blank(tmp_path: Path) -> None:
+    source = tmp_path / "class"
+    for name, filename in (("ada", "tiny.py"), ("dee", "Tiny.py")):
+        (source / name).mkdir(parents=True)
+        (source / name / filename).write_text((TINY / "submissions" / "correct.py").read_text())
+    run_batch(source, str(TINY / "rubrics" / "tiny.yaml"), tmp_path / "out", jobs=2, pool="thread")
+    rows = list(csv.reader((tmp_path / "out" / "canvas.csv").read_text().splitlines()))
+    assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "tiny"]
+    top = layout_of(load_assignment(TINY / "rubrics" / "tiny.yaml").rubric).max_total
+    assert rows[1][0] == "Points Possible" and rows[1][5] == number(top)
+    assert [(r[2], r[5]) for r in rows[2:]] == [("ada", rows[1][5]), ("dee", "")]
