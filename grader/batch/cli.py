@@ -14,7 +14,8 @@ from grader.batch.run import POOLS, default_jobs, run_batch
 def _command(args: argparse.Namespace) -> int:
     out = Path(args.out)
     outcome = run_batch(Path(args.source), args.assignment, out, jobs=args.jobs, force=args.force,
-                        scheduler=args.scheduler, pool=args.pool, compare=Path(args.compare) if args.compare else None)
+                        scheduler=args.scheduler, pool=args.pool, compare=Path(args.compare) if args.compare else None,
+                        manual=Path(args.manual) if args.manual else None)
     if outcome.ignored:
         shown = ", ".join(outcome.ignored[:10]) + (" ..." if len(outcome.ignored) > 10 else "")
         print(f"grader: ignored (not submissions): {shown}", file=sys.stderr)
@@ -49,6 +50,9 @@ def register(subparsers: Any) -> None:
     batch.add_argument("--compare", metavar="OLD_OUTDIR",
                        help="an earlier batch's output folder: show per student the old and the new score and the "
                             "checks that flipped, decreases first (a regrade preview), here and in the report")
+    batch.add_argument("--manual", metavar="SCORES.csv",
+                       help="the graders' filled-in manual.csv: its scores (each within its question's points) are "
+                            "merged into grades.csv, canvas.csv and the report, and kept for later runs")
     batch.add_argument("--pool", choices=POOLS, default="process",
                        help="local parallelism: worker processes (default) or threads")
     batch.set_defaults(run=_command)

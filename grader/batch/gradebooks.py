@@ -25,8 +25,9 @@ def canvas_csv(layout: Layout, summaries: list[Summary], column: str | None = No
     stream = io.StringIO()
     writer = csv.writer(stream, lineterminator="\n")
     writer.writerow([*CANVAS_HEADER, name])
-    writer.writerow(["Points Possible", "", "", "", "", number(layout.max_total)])
+    possible = layout.max_total + sum(q.points for q in layout.manual)
+    writer.writerow(["Points Possible", "", "", "", "", number(possible)])
     for summary in summaries:
         for student in summary.students or (Student(summary.key),):
-            writer.writerow([student.name, "", student.id, student.email, "", number(summary.total)])
+            writer.writerow([student.name, "", student.id, student.email, "", number(summary.grade)])
     return stream.getvalue()

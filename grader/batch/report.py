@@ -79,6 +79,12 @@ class Summary:
     message: str = ""
     timeouts: tuple[tuple[str, int], ...] = ()  # (function, calls that hit their time limit)
     fingerprint: str = ""  # what it was graded against (rubric, reference, grader version)
+    manual: dict[str, float] = field(default_factory=dict)  # manual question id -> the graders' score (manual.py)
+
+    @property
+    def grade(self) -> float | None:
+        """The total with the manual scores merged so far."""
+        return None if self.total is None else round(self.total + sum(self.manual.values()), 6)
 
     @property
     def scored(self) -> bool:
@@ -134,7 +140,8 @@ def number(value: float | None) -> str:
 
 
 def csv_header(layout: Layout) -> list[str]:
-    return ["id", "name", "email", "submission", *(q.id for q in layout.questions), "total", "status"]
+    return ["id", "name", "email", "submission", *(q.id for q in layout.questions), *(q.id for q in layout.manual),
+            "total", "status"]
 
 
 def csv_rows(layout: Layout, summaries: list[Summary]) -> list[list[str]]:
@@ -142,9 +149,10 @@ def csv_rows(layout: Layout, summaries: list[Summary]) -> list[list[str]]:
     rows = []
     for summary in summaries:
         scores = [number(summary.questions.get(q.id, 0.0)) if summary.scored else "" for q in layout.questions]
+        manual = [number(summary.manual[q.id]) if q.id in summary.manual else "" for q in layout.manual]
         for student in summary.students or (Student(""),):
-            rows.append([student.id, student.name, student.email, summary.key, *scores,
-                         number(summary.total), summary.status])
+            rows.append([student.id, student.name, student.email, summary.key, *scores, *manual,
+                         number(summary.grade), summary.status])
     return rows
 
 

@@ -343,11 +343,13 @@ def write_pages(out: Path, summaries: list[Summary], assignment: str) -> None:
 
 def run_batch(source: Path, assignment_name: str, out: Path, *, jobs: int | None = None, force: bool = False,
               scheduler: str | None = None, pool: str = "process", progress: Progress | None = None,
-              compare: Path | None = None) -> Outcome:
-    """Grade `source` into `out`; `compare`: an earlier batch's OUTDIR, for a regrade preview."""
+              compare: Path | None = None, manual: Path | None = None) -> Outcome:
+    """Grade `source` into `out`; `compare`: an earlier batch's OUTDIR, for a regrade preview;
+    `manual`: the graders' filled-in manual.csv, merged into the gradebook (manual.py)."""
     from grader.assignment import load_assignment
     from grader.batch.compare import changes, lines, old_summaries, section_html
     from grader.batch.gradebooks import canvas_csv
+    from grader.batch.manual import KEPT, kept, merged, read_sheet, sheet_csv
     from grader.batch.progress import Progress
     from grader.batch.report import grades_csv, layout_of, report_html, summarize
     from grader.batch.source import open_source
@@ -372,7 +374,12 @@ def run_batch(source: Path, assignment_name: str, out: Path, *, jobs: int | None
         inside = [i for i in found.items if i.path.resolve() == out.resolve()]  # OUTDIR kept in SOURCE
         items = [i for i in found.items if i not in inside]
         outcome.total, outcome.ignored = len(items), found.ignored + [i.path.name for i in inside]
+        given = kept(out)
+        if manual is not None:  # checked before anything is graded or written
+            given = merged(given, read_sheet(manual, layout, {item.key for item in items}))
         results.mkdir(parents=True, exist_ok=True)
+        if manual is not None:
+            write_atomically(out / KEPT, json.dumps(given, indent=1, sort_keys=True))
         seal([out])  # other students' results are no submission's to read
         _clean_temporaries(out)
         summaries: dict[str, Summary] = {}
@@ -409,10 +416,13 @@ def run_batch(source: Path, assignment_name: str, out: Path, *, jobs: int | None
                 if item.key in summaries:
                     summary = summaries[item.key]
                     summary.key, summary.students = item.key, item.students or summary.students
+                    summary.manual = given.get(item.key, {})
                     ordered.append(summary)
             write_atomically(out / "grades.csv", grades_csv(layout, ordered))
             write_pages(out, ordered, assignment.rubric.assignment)
             write_atomically(out / "canvas.csv", canvas_csv(layout, ordered))
+            if layout.manual:
+                write_atomically(out / "manual.csv", sheet_csv(layout, ordered, given))
             sections: tuple[str, ...] = ()
             if earlier is not None and compare is not None:
                 moved = changes(ordered, earlier)

@@ -27,6 +27,7 @@ from grader.batch.run import is_current, run_batch
 from grader.batch.source import Student, discover, open_source, parse_metadata
 from grader.batch.task import Task, _load, fingerprint, grade_task, make_spec
 from grader.cli import main
+from grader.errors import GraderError
 from grader.grading import grade
 from grader.paths import resolve_rubric
 from grader.results import to_results
@@ -686,3 +687,33 @@ def test_canvas_gradebook_import_has_its_columns_and_leaves_unscored_rows_blank(
     top = layout_of(load_assignment(TINY / "rubrics" / "tiny.yaml").rubric).max_total
     assert rows[1][0] == "Points Possible" and rows[1][5] == number(top)
     assert [(r[2], r[5]) for r in rows[2:]] == [("ada", rows[1][5]), ("dee", "")]
+
+
+@pytest.mark.child
+def test_manual_scores_come_back_from_the_graders_sheet_checked_and_kept(tmp_path: Path) -> None:
+    source = tmp_path / "class"
+    for name in ("ada", "eve"):
+        (source / name).mkdir(parents=True)
+        (source / name / "tiny.py").write_text((TINY / "submissions" / "correct.py").read_text())
+    rubric = str(TINY / "rubrics" / "tiny.yaml")
+    out = tmp_path / "out"
+    run_batch(source, rubric, out, jobs=2, pool="thread")
+    sheet = read_csv(out / "manual.csv")  # the graders' sheet: a blank column per manual question
+    assert [(r["submission"], r["4"]) for r in sheet] == [("ada", ""), ("eve", "")]
+    auto = {r["submission"]: float(r["total"]) for r in read_csv(out / "grades.csv")}
+    filled = tmp_path / "scores.csv"
+    filled.write_text("submission,id,name,4\nada,ada,,1.5\neve,eve,,\n")
+    run_batch(source, rubric, out, jobs=2, pool="thread", manual=filled)
+    rows = {r["submission"]: r for r in read_csv(out / "grades.csv")}
+    assert (rows["ada"]["4"], float(rows["ada"]["total"])) == ("1.5", auto["ada"] + 1.5)
+    assert (rows["eve"]["4"], float(rows["eve"]["total"])) == ("", auto["eve"])  # not graded yet: blank
+    run_batch(source, rubric, out, jobs=2, pool="thread")  # a later run keeps what was merged
+    assert read_csv(out / "grades.csv")[0]["4"] == "1.5"
+    for text, said in (("submission,4\nada,2.5\n", "scores.csv:2: 4: 2.5 is outside 0..2"),
+                       ("submission,4\nzed,1\n", "scores.csv:2: no submission 'zed' in this batch"),
+                       ("submission,4,9\nada,1,1\n", "scores.csv:1: 9 is not a manual question"),
+                       ("submission,4\nada,lots\n", "scores.csv:2: 4: 'lots' is not a number")):
+        filled.write_text(text)
+        with pytest.raises(GraderError, match=re.escape(said)):
+            run_batch(source, rubric, out, jobs=2, pool="thread", manual=filled)
+    assert read_csv(out / "grades.csv")[0]["4"] == "1.5"  # a bad sheet changed nothing
