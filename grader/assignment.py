@@ -126,15 +126,23 @@ def _function(reference: ModuleType, name: str, loaded: LoadedRubric, loc: Loc, 
     return function  # type: ignore[no-any-return]
 
 
+# The numpy kind a `literal` list keeps (arrays: true): ints stay ints, since labels and indices
+# must index with them; any float makes the whole array float.
+_ARRAY_KINDS = {"b": np.bool_, "i": np.int64, "f": np.float64}
+
+
 def _as_arrays(value: Any) -> Any:
-    if isinstance(value, list) and value and all(isinstance(v, int | float | list) for v in value):
-        try:
-            array = np.asarray(value, dtype=float)
-        except ValueError:
-            return value
-        if array.dtype.kind == "f":
-            return array
-    return value
+    """A `literal` list of numbers (nested lists too) as a numpy array of its own kind: int64 when
+    every number is an int, float64 when any is a float, bool when all are bools. A ragged list,
+    or one holding anything else (text, None, an int beyond int64), stays a list."""
+    if not isinstance(value, list) or not value:
+        return value
+    try:
+        array = np.asarray(value)
+    except (ValueError, OverflowError):
+        return value
+    kind = _ARRAY_KINDS.get(array.dtype.kind)
+    return value if kind is None else array.astype(kind, copy=False)
 
 
 def _inputs(
