@@ -12,12 +12,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+import numpy as np
+
 from grader import comparators
 from grader.assignment import Case
 from grader.authoring import Judge
 from grader.boundary.outcome import Outcome
 from grader.comparators import CompareContext, Verdict
 from grader.comparators.base import short
+from grader.rubric import Mistake
 from grader.text import cap
 from grader.time_budget import OverBudget, time_budget
 
@@ -83,22 +86,66 @@ class JudgingClock:
             self.left -= time.perf_counter() - started
 
 
+# Nobody is notified: the error goes into results.json for staff (results.py `_full_results`: the
+# test's extra_data "judge_error", the results' extra_data "judge_errors", and a hidden test
+# "Checks the rubric could not judge"), and `grader validate` reports it.
+NOT_JUDGED = ("this check could not be judged (a problem in the course's grader, not in your answer); the error "
+              "is in the results for course staff")
+
+
+def has_nonfinite(value: Any) -> bool:
+    """Whether `value` is numbers (a number, a list, an array) of which some are NaN or inf."""
+    array = _numbers(value)
+    return array is not None and not bool(np.isfinite(array).all())
+
+
+def _numbers(value: Any) -> np.ndarray | None:
+    if value is None or isinstance(value, str | bytes | dict):  # (numpy would read "nan" as NaN)
+        return None
+    try:
+        return np.asarray(value, dtype=float)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def nonfinite_pattern(received: Any, wrong: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    """For a mistake declared `nonfinite`: both values with their NaN and inf set to 0, when the
+    student's answer has NaN, inf and -inf exactly where the mistake's output has them (axes of
+    length 1 aside, as `numeric` reads shapes); None when it does not. The comparator then judges
+    the finite entries, by its own rules."""
+    got, want = _numbers(received), _numbers(wrong)
+    if got is None or want is None or np.squeeze(got).shape != np.squeeze(want).shape:
+        return None
+    for where in (np.isnan, np.isposinf, np.isneginf):
+        if not np.array_equal(np.squeeze(where(got)), np.squeeze(where(want))):
+            return None
+    return np.where(np.isfinite(got), got, 0.0), np.where(np.isfinite(want), want, 0.0)
+
+
+def _matches_mistake(spec: Mistake, received: Any, wrong: Any, case: Case, ctx: CompareContext) -> bool:
+    """Whether the student's answer is this known mistake's output, by the check's comparator."""
+    if spec.nonfinite and has_nonfinite(wrong):  # NaN never equals NaN: match the pattern instead
+        pattern = nonfinite_pattern(received, wrong)
+        if pattern is None:
+            return False
+        received, wrong = pattern
+    try:
+        return comparators.compare(case.check.compare, received, wrong, ctx).passed
+    except Exception:
+        return False
+
+
 def _judge(case: Case, outcome: Outcome, judges: Mapping[str, Judge], upstream: Outcome | None) -> CheckResult:
     ctx = CompareContext(reveal=case.visibility == "visible", args=case.args, judges=judges)
     try:
         verdict = comparators.compare(case.check.compare, outcome.value, _expected_for(case), ctx)
     except Exception as error:  # a bug in the rubric or its judge must not cost a result
         text = f"{type(error).__name__}: {error}"
-        return CheckResult(case, 0.0, Verdict(0.0, "this check could not be judged; course staff have been told"),
-                           outcome, judge_error=text)
+        return CheckResult(case, 0.0, Verdict(0.0, NOT_JUDGED), outcome, judge_error=text)
     mistake, credit = verdict.mistake, 0.0
     if not verdict.passed and mistake is None:
-        for spec, wrong_output in zip(case.check.mistakes, case.mistakes, strict=True):
-            try:
-                matches = comparators.compare(case.check.compare, outcome.value, wrong_output[1], ctx).passed
-            except Exception:
-                matches = False
-            if matches:
+        for spec, (_, wrong_output) in zip(case.check.mistakes, case.mistakes, strict=True):
+            if _matches_mistake(spec, outcome.value, wrong_output, case, ctx):
                 mistake, credit = spec.name, spec.credit
                 text = f"This looks like a known mistake: {spec.name}." + (f" {spec.message}" if spec.message else "")
                 verdict = Verdict(verdict.fraction, text, spec.name)

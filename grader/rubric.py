@@ -100,7 +100,8 @@ class Inputs(Model):
         None, description="the call's arguments by name, passed positionally in the order written (`{}`: no "
                           "arguments); give exactly one of `literal` and `generator`")
     arrays: bool = Field(
-        False, description="turn `literal` lists of numbers (nested lists too) into numpy float arrays")
+        False, description="turn `literal` lists of numbers (nested too) into numpy arrays: int64 if all are ints "
+        "(labels, indices), float64 if any is a float (write `1.0`), bool if all are booleans; others stay lists")
     generator: str | None = Field(
         None, description="a reference-module function `name(rng, **kwargs) -> dict` whose values are the call's "
                           "arguments in order; `rng` is `numpy.random.default_rng(seed)`")
@@ -145,6 +146,10 @@ class Mistake(Model):
     credit: float = Field(
         0.0, ge=0, le=1, description="fraction of the check's points it earns when recognized (with `partial`, the "
                                      "larger of this and the comparator's fraction)")
+    nonfinite: bool = Field(
+        False, description="its output may hold NaN or inf (a log(0)): then an answer with NaN, inf and -inf at "
+        "exactly its places, and other entries matching by the check's comparator, is recognized; without it a NaN "
+        "never matches, so such a mistake is never named (`grader validate` says so)")
 
 
 class CarryForward(Model):
