@@ -13,6 +13,10 @@ The zip holds exactly (for an assignment whose rubric is rubrics/NAME.yaml):
 Nothing else: no tests, no examples, no caches or editor litter. The archive is reproducible:
 the same sources give the same bytes (sorted members, fixed timestamps and modes).
 
+First the build runs what `grader validate` runs (the rubric, reference, template and examples
+agree) and refuses, printing its problems, unless given --no-validate: a mistake in a rubric
+would otherwise surface only once students submit. Nothing is written then.
+
 Why source and not a wheel: in the container the grader lives in /autograder/source/grader,
 beside the rubric and the reference, as in a checkout. The sandbox hides the folder above the
 grader's package from the child, which here is exactly /autograder/source; in a venv's
@@ -34,6 +38,7 @@ import sys
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from grader.distribution import package_files, project_config, zip_bytes
 from grader.environment import reference_imports_outside
@@ -41,6 +46,9 @@ from grader.errors import GraderError
 from grader.files import write_atomically
 from grader.gradescope.budgets import MemoryBudget, TimeBudget, memory_budget
 from grader.paths import PACKAGE_DIR
+
+if TYPE_CHECKING:
+    from grader.assignment import Assignment
 
 VENV = "/opt/numgrader/venv"  # outside /autograder: the sandbox may hide that tree from the child
 SYSTEM_DEPS = "scripts/install-system-deps.sh"
@@ -152,15 +160,17 @@ def _reference_member(rubric_path: Path, declared: str | None, assignment: str, 
     return member
 
 
-def build(rubric_path: Path, *, timeout: float, memory_mb: int, project: Path | None = None) -> Build:
-    """Every member of the autograder zip for the rubric, and the budget decisions."""
+def build(rubric_path: Path, *, timeout: float, memory_mb: int, project: Path | None = None,
+          assignment: Assignment | None = None) -> Build:
+    """Every member of the autograder zip for the rubric, and the budget decisions. `assignment`:
+    the rubric's, loaded already."""
     from grader.assignment import load_assignment
     from grader.paths import project_root
     from grader.results import error_results
 
     project = project or project_root()
     config = project_config(project)
-    assignment = load_assignment(rubric_path)  # the rubric and its reference must load
+    assignment = assignment or load_assignment(rubric_path)  # the rubric and its reference must load
     rubric = assignment.rubric
     name = rubric_path.stem
     if not _NAME.match(name):
@@ -219,11 +229,30 @@ def write_zip(result: Build, out: Path) -> None:
     write_atomically(out, zip_bytes(result.members), mode=0o644)
 
 
+def refusal(problems: list[str]) -> str:
+    return (f"not built: `grader validate` finds {len(problems)} problem(s), above; an autograder built now would "
+            "show them only once students submit. Fix them, or build anyway with --no-validate")
+
+
 def main(args: argparse.Namespace) -> int:
+    from grader.assignment import load_assignment
     from grader.paths import resolve_rubric
 
     out = Path(args.out)
-    result = build(resolve_rubric(args.assignment), timeout=args.timeout, memory_mb=args.memory_mb)
+    rubric_path = resolve_rubric(args.assignment)
+    assignment = load_assignment(rubric_path)
+    result = build(rubric_path, timeout=args.timeout, memory_mb=args.memory_mb, assignment=assignment)
+    if not args.no_validate:  # after the build's own quick refusals, before anything is written
+        from grader.validate import validate
+
+        problems = validate(assignment)
+        if problems:
+            for line in problems:
+                print(line, file=sys.stderr)
+            print(refusal(problems), file=sys.stderr)
+            return 1
+    else:
+        result.warnings.append("not validated (--no-validate): run `grader validate` before students submit")
     write_zip(result, out)
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
@@ -241,5 +270,7 @@ def main(args: argparse.Namespace) -> int:
     times = TimeBudget(args.timeout)
     print(f"time on Gradescope ({args.timeout:g} s time-out): grading stops by {times.grading_window:g} s, "
           f"the grader is stopped at {times.stop_after:g} s, run_autograder at {times.shell_after:g} s")
+    if not args.no_validate:
+        print("validated first, as `grader validate` does: the rubric, reference, template and examples agree")
     print("upload it on Gradescope: the assignment's Configure Autograder page, Zip file upload (docs/gradescope.md)")
     return 0

@@ -87,6 +87,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     build = actions.add_parser("build", help="write the autograder zip to upload to Gradescope")
     build.add_argument("--assignment", required=True, help="assignment name (rubrics/NAME.yaml) or rubric path")
     build.add_argument("--out", default="autograder.zip", help="the zip to write (default autograder.zip)")
+    build.add_argument("--no-validate", action="store_true",
+                       help="build even when `grader validate` finds problems (it runs first, and refuses by default)")
     _add_budget_options(build)
     build.set_defaults(run=_build)
 
