@@ -28,15 +28,27 @@ def resolve_rubric(name_or_path: str) -> Path:
         if not candidate.is_file():
             raise GraderError(f"no rubric at {candidate}")
         return candidate  # as the user wrote it, so messages name the file they know
-    local = Path("rubrics") / f"{name_or_path}.yaml"
-    if local.is_file():
-        return local
-    path = project_root() / "rubrics" / f"{name_or_path}.yaml"
-    if path.is_file():
-        return path
-    raise GraderError(
-        f"no assignment named {name_or_path!r}: no rubrics/{name_or_path}.yaml here or in {project_root()}"
-    )
+    folders = _rubric_folders()
+    for folder in folders:
+        path = folder / f"{name_or_path}.yaml"
+        if path.is_file():
+            return path
+    raise GraderError(unknown_assignment(name_or_path, folders))
+
+
+def _rubric_folders() -> list[Path]:
+    local, shipped = Path("rubrics"), project_root() / "rubrics"
+    return [local] if local.resolve() == shipped.resolve() else [local, shipped]
+
+
+def unknown_assignment(name: str, folders: list[Path]) -> str:
+    """What to do when no rubric has this name: the names there are, and the way to give a path
+    (an installed grader ships no rubrics/: a course keeps its rubrics in its own folder)."""
+    names = sorted({p.stem for folder in folders if folder.is_dir() for p in folder.glob("*.yaml")})
+    looked = " and ".join(os.path.join(folder, "") for folder in folders)  # (a trailing separator: folders)
+    known = f"assignments there: {', '.join(names)}" if names else "no rubrics there"
+    return (f"no assignment named {name!r} (looked for {name}.yaml in {looked}; {known}); "
+            "to grade with a rubric elsewhere, give its path: --assignment path/to/rubric.yaml")
 
 
 def cache_location() -> Path | None:
