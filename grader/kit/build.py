@@ -24,10 +24,13 @@ Nothing of a hidden check, and nothing of the reference module, is written.
 from __future__ import annotations
 
 import ast
+import contextlib
 import json
 import re
 import secrets
 import shutil
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +44,7 @@ from grader.comparators.exact import normalize_text
 from grader.errors import GraderError
 from grader.kit import seal as kit
 from grader.paths import resolve_rubric
+from grader.rubric import Rubric
 
 README = """# {title}
 
@@ -186,10 +190,53 @@ def build_wheel(out: Path) -> str:
     return wheel(PROJECT_ROOT, out).name
 
 
-def build_kit(assignment_name: str, out: Path, install: str | None = None) -> list[str]:
-    """Write the kit for an assignment into `out`; returns notes for the instructor. `install`:
-    the command that installs the checker, as the course gives it (e.g. `pip install numgrader==0.1`);
-    by default the grader's wheel goes into the kit and the command installs it."""
+def out_problem(out: Path, force: bool) -> str | None:
+    """Why the kit cannot go into `out`, or None: a new or empty folder takes it; one that holds
+    a kit (its check/ bundle) only with `force`, which replaces that kit whole, stale files
+    included; a folder of other files never (the instructor's own files are not the kit's)."""
+    if out.exists() and not out.is_dir():
+        return "is a file, not a folder: name a new or empty folder for the kit"
+    if not out.is_dir() or not any(out.iterdir()):
+        return None
+    if not (out / kit.BUNDLE_FOLDER / kit.MANIFEST).is_file():
+        return (f"the folder is not empty and holds no student kit ({kit.BUNDLE_FOLDER}/{kit.MANIFEST}): "
+                "name a new or empty folder for the kit")
+    if not force:
+        return "the folder already holds a kit: add --force to replace it, or name a new or empty folder"
+    return None
+
+
+@contextlib.contextmanager
+def _staged(out: Path) -> Iterator[Path]:
+    """A fresh folder inside `out` to write the kit into; once it is complete, it replaces what
+    `out` held. A kit that fails half-way leaves `out` as it was (and no folder it created)."""
+    created = not out.exists()
+    out.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(dir=out, prefix=".kit-"))
+    try:
+        yield stage
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        if created:
+            with contextlib.suppress(OSError):
+                out.rmdir()
+        raise
+    for old in out.iterdir():  # the previous kit, stale files and all (out_problem allowed it)
+        if old != stage:
+            shutil.rmtree(old) if old.is_dir() and not old.is_symlink() else old.unlink()
+    for new in stage.iterdir():
+        new.rename(out / new.name)
+    stage.rmdir()
+
+
+def build_kit(assignment_name: str, out: Path, install: str | None = None, force: bool = False) -> list[str]:
+    """Write the kit for an assignment into `out` (see out_problem: a kit there is replaced only
+    with `force`); returns notes for the instructor. `install`: the command that installs the
+    checker, as the course gives it (e.g. `pip install numgrader==0.1`); by default the grader's
+    wheel goes into the kit and the command installs it."""
+    problem = out_problem(out, force)
+    if problem:
+        raise GraderError(f"--out {out}: {problem}")
     rubric_path = resolve_rubric(assignment_name)
     assignment = load_assignment(rubric_path)
     rubric = assignment.rubric
@@ -255,10 +302,15 @@ def build_kit(assignment_name: str, out: Path, install: str | None = None) -> li
         "questions": [{"id": qid, "name": name} for qid, name in questions.items()],
         "checks": checks,
     }
+    with _staged(out) as stage:
+        _write_kit(stage, manifest, values, template, rubric, install, next(iter(questions), "1"))
+    return notes
+
+
+def _write_kit(out: Path, manifest: dict[str, Any], values: dict[str, Any], template: Path, rubric: Rubric,
+               install: str | None, question: str) -> None:
     folder = out / kit.BUNDLE_FOLDER
-    if folder.exists():
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True)
+    folder.mkdir()
     (folder / kit.MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     payload = wire.pack({"values": values}, 1 << 62)[wire.FRAME_HEADER.size:]
     (folder / kit.VALUES).write_bytes(payload)
@@ -270,7 +322,6 @@ def build_kit(assignment_name: str, out: Path, install: str | None = None) -> li
                                                                   for p in packages)
     (out / "README.md").write_text(README.format(
         title=rubric.title or rubric.assignment, filename=filename.name, notebook=filename.stem + ".ipynb",
-        question=next(iter(questions), "1"), install=install.strip(), packages=", ".join(packages) or "nothing else"),
+        question=question, install=install.strip(), packages=", ".join(packages) or "nothing else"),
         encoding="utf-8")
-    return notes
 
