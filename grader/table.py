@@ -5,7 +5,8 @@ from __future__ import annotations
 import shutil
 from collections.abc import Mapping, Sequence
 
-from grader.results import Results
+from grader.results import Results, TestResult
+from grader.text import clean
 
 
 def _clip(text: str, width: int) -> str:
@@ -28,21 +29,38 @@ def columns(headers: Sequence[str], rows: Sequence[Sequence[str]], width: int | 
     return out
 
 
-def render(results: Results, title: str = "", width: int | None = None) -> str:
-    """Question, check, score/max, whether it passed, and the first line of its message."""
+def number(value: float) -> str:
+    """A score as results.json holds it: rounded to the millionth, no trailing zeros (5.721011,
+    not 5.72: the table and the gradebook show the same number)."""
+    text = f"{round(value, 6):.6f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def _whole(test: TestResult) -> list[str]:
+    """A test's whole message, under its number and name (for the lines below the table)."""
+    name = clean(test.name if test.name.startswith(f"{test.number} ") else f"{test.number} {test.name}")
+    return ["", f"{name}:", *(f"    {line}" if line else "" for line in clean(test.output).splitlines())]
+
+
+def render(results: Results, title: str = "", width: int | None = None, whole: bool = False) -> str:
+    """Question, check, score/max, whether it passed, and the first line of its message; with
+    `whole`, below the table every message of a test that did not pass, whole."""
     rows = []
     for test in results.tests:
         if test.status is not None:
-            score = f"{test.score:.3g}/{test.max_score:.3g}"
+            score = f"{number(test.score)}/{number(test.max_score)}"
         else:  # neither passed nor failed: a manual question, or a row shown for information
             score = "manual" if "manual" in test.tags else "info"
         mark = {"passed": "ok", "failed": "FAIL", None: "--"}[test.status]
-        lines = [line for line in test.output.splitlines() if line and not line.startswith("Call:")]
+        lines = [line for line in clean(test.output).splitlines() if line and not line.startswith("Call:")]
         message = "" if test.status == "passed" else (lines[0] if lines else "")
         # "1.2 Question name: check name" -> the check name; the Q column already says which question
-        check = test.name.removeprefix(f"{test.number} ").split(": ", 1)[-1]
-        rows.append((test.number, check, score, mark, message))
-    out = [title] if title else []
+        check = clean(test.name).removeprefix(f"{test.number} ").split(": ", 1)[-1]
+        rows.append((clean(test.number), check, score, mark, message))
+    out = [clean(title)] if title else []
     out += columns(("Q", "check", "score", "ok?", "message"), rows, width, caps={1: 48})
-    out.append(f"Total: {results.score:.4g} / {results.max_score:.4g} autograded points")
+    out.append(f"Total: {number(results.score)} / {number(results.max_score)} autograded points")
+    if whole:
+        out += [line for test in results.tests if test.status != "passed" and test.output.strip()
+                for line in _whole(test)]
     return "\n".join(out)
