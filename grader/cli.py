@@ -1,7 +1,9 @@
 """The `grader` command. Exit 0 when grading completed (whatever the score), 2 when it could not;
 `validate` exits 1 when it finds the rubric, reference and examples disagree.
 
-Heavy imports stay inside the commands, so `grader --help` is instant.
+Heavy imports stay inside the commands, so `grader --help` is instant. A usage error (a bad
+argument, an unknown assignment, a file that is no submission) is found before any process
+is started, and ends in one line.
 """
 
 from __future__ import annotations
@@ -11,15 +13,22 @@ import atexit
 import contextlib
 import importlib
 import os
+import signal
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
+from grader import __version__
 from grader.errors import GraderError
 
 if TYPE_CHECKING:
     from grader.boundary.prefetch import Prefetch
+    from grader.results import Results
+
+DESCRIPTION = ("Grade numeric homework: each submission runs in an isolated child process, the grader "
+               "compares its answers with the reference and writes Gradescope's results.json and a table.")
 
 # Commands that live beside the code they run: each module has `register(subparsers)` and
 # keeps its heavy imports inside the command function, so `grader --help` stays instant.
@@ -27,16 +36,22 @@ _COMMAND_MODULES: tuple[str, ...] = ("grader.batch.cli", "grader.kit.cli", "grad
 
 
 def _grade(args: argparse.Namespace) -> int:
-    from grader.boundary import portable, prefetch, zygote
+    from grader.boundary import portable, prefetch
     from grader.paths import resolve_rubric
 
+    # Every usage error first: no warm worker or child has started yet, so none can be left
+    # to complain (a worker still booting prints a BrokenPipeError when its socket closes).
     rubric_path = resolve_rubric(args.assignment)
+    _refuse_output_file("--json", args.json, "results.json")
+    problem = submission_problem(Path(args.submission))
+    if problem:
+        raise GraderError(problem)
     if portable.active():  # no warm worker to fork from, and no private filesystem for a plan's child
         return _grade_with(args, rubric_path, None)
     # The warm worker boots (an interpreter, numpy) while this process imports the grader and
     # loads the assignment; the child is then forked from it (zygote.py). With a saved call
     # plan, the child starts and runs its calls meanwhile too (prefetch.py).
-    with zygote.serving():
+    with _warm_worker():
         early = prefetch.start(rubric_path, Path(args.submission))
         try:
             return _grade_with(args, rubric_path, early)
@@ -45,11 +60,80 @@ def _grade(args: argparse.Namespace) -> int:
                 early.close()
 
 
+@contextlib.contextmanager
+def _warm_worker() -> Iterator[None]:
+    """The warm worker for one command, ended by a signal when the command is done: nothing in
+    it is needed any more (its children are gone), and one still booting (an early error)
+    would otherwise print a BrokenPipeError when its socket closes under it."""
+    from grader.boundary import zygote
+
+    with contextlib.ExitStack() as stack:
+        warm = None
+        with contextlib.suppress(OSError):  # it cannot start: each child is spawned instead
+            warm = stack.enter_context(zygote.serving())
+        try:
+            yield
+        finally:
+            if warm is not None and warm.alive:  # (not reaped yet: its pid is still its own)
+                with contextlib.suppress(OSError):
+                    os.kill(warm.pid, signal.SIGKILL)
+
+
+_SUBMISSION_SUFFIXES = (".py", ".ipynb")
+_PEEK_BYTES = 16 << 20  # a larger file is left to the rubric's size limit, which the session applies
+
+
+def submission_problem(path: Path) -> str | None:
+    """Why the file named on the command line is no submission (one line), or None.
+
+    A folder is looked into by submission.locate, a missing file or a link is reported by
+    grading; a file of another kind (README.md, a .py that is not text) would otherwise fail
+    every check with "cannot be imported", after a child had started for nothing."""
+    if path.is_dir() or not os.path.lexists(path) or path.is_symlink():
+        return None
+    if path.suffix.lower() not in _SUBMISSION_SUFFIXES:
+        return f"{path}: not a submission: give a .py file, a .ipynb notebook, or a folder holding one"
+    from grader.boundary.source import check_source
+    from grader.safe_open import Refused, read_regular
+
+    try:
+        data = read_regular(path, _PEEK_BYTES, "submission")
+    except Refused:  # a FIFO, a device, a huge file: grading says so in the results, as on Gradescope
+        return None
+    if path.suffix.lower() == ".py":
+        return check_source(data, str(path))
+    try:  # a notebook is JSON: UTF-8 text
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return f"{path} is not a Jupyter notebook: not UTF-8 text (byte 0x{data[error.start]:02X})"
+    return f"{path} is not a Jupyter notebook: it contains a NUL byte" if "\x00" in text else None
+
+
+def _refuse_output_file(option: str, value: str | None, example: str) -> None:
+    """A file named on the command line that cannot be written is refused before any work."""
+    from grader.files import file_problem
+
+    path = Path(value) if value else None
+    problem = file_problem(path) if path is not None else None
+    if path is not None and problem:
+        hint = f": name the file to write in it (e.g. {path / example})" if path.is_dir() else ""
+        raise GraderError(f"{option} {value}: {problem}{hint}")
+
+
+def _write(option: str, path: Path, text: str) -> None:
+    """Write an output file the user named; a failure is theirs to fix, said in one line."""
+    from grader.files import write_atomically
+
+    try:
+        write_atomically(path, text)
+    except OSError as error:
+        raise GraderError(f"{option} {path}: cannot write it: {error.strerror or error}") from None
+
+
 def _grade_with(args: argparse.Namespace, rubric_path: Path, early: Prefetch | None) -> int:
     from grader.assignment import load_assignment
     from grader.boundary import prefetch
     from grader.errors import MissingFile
-    from grader.files import write_atomically
     from grader.grading import execution_order, grade, imports_of, planned_calls
     from grader.results import missing_file_results, to_results
     from grader.table import render
@@ -61,15 +145,15 @@ def _grade_with(args: argparse.Namespace, rubric_path: Path, early: Prefetch | N
         results = missing_file_results(str(missing), assignment.rubric.submission.filename)
         print(f"grader: {results.extra_data['submission_error']}", file=sys.stderr)
         if args.json:
-            write_atomically(Path(args.json), results.to_json())
+            _write("--json", Path(args.json), results.to_json())
         if not args.quiet:
-            print(render(results, title=f"{assignment.rubric.assignment}: {args.submission}"))
+            print(render(results, title=f"{assignment.rubric.assignment}: {args.submission}", whole=args.verbose))
         return 0
     results = to_results(report)
     if args.json:
-        write_atomically(Path(args.json), results.to_json())
+        _write("--json", Path(args.json), results.to_json())
     if not args.quiet:
-        print(render(results, title=f"{assignment.rubric.assignment}: {report.submission}"))
+        print(render(results, title=f"{assignment.rubric.assignment}: {report.submission}", whole=args.verbose))
         if args.show_output and report.student_output:
             from grader.text import clean
 
@@ -104,25 +188,74 @@ def _validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _show(args: argparse.Namespace) -> int:
+    from grader.table import render
+
+    path = Path(args.results)
+    print(render(read_results(path), title=str(path), whole=True))
+    return 0
+
+
+def read_results(path: Path) -> Results:
+    """A results.json as `grader grade --json` writes it; anything else is one line that says so."""
+    from pydantic import ValidationError
+
+    from grader.results import Results
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        why = "not UTF-8 text" if isinstance(error, UnicodeDecodeError) else error.strerror or str(error)
+        raise GraderError(f"{path}: cannot read it: {why}") from None
+    try:
+        return Results.model_validate_json(text)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "the top level"
+        raise GraderError(f"{path}: not a results.json as `grader grade --json` writes it: "
+                          f"{where}: {first['msg']}") from None
+
+
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser; given the command about to run, only what that command needs is imported."""
-    parser = argparse.ArgumentParser(prog="grader", description=__doc__)
+    parser = argparse.ArgumentParser(prog="grader", description=DESCRIPTION)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    grade = commands.add_parser("grade", help="grade one submission")
-    grade.add_argument("submission", help="the student's .py file, or a folder holding it")
+    grade = commands.add_parser(
+        "grade", help="grade one submission",
+        description="Grade one submission (a .py file, a .ipynb notebook, or a folder holding one) against an "
+                    "assignment's rubric: its code runs in an isolated child process, the grader judges its "
+                    "answers and prints a table; --json also writes Gradescope's results.json. Exit 0 when "
+                    "grading completed, whatever the score; 2 when it could not.")
+    grade.add_argument("submission", help="the student's .py file or .ipynb notebook, or a folder holding it")
     grade.add_argument("--assignment", required=True, help="assignment name (rubrics/NAME.yaml) or rubric path")
-    grade.add_argument("--json", help="write Gradescope results.json here")
+    grade.add_argument("--json", metavar="FILE", help="write Gradescope results.json to this file")
     grade.add_argument("--quiet", action="store_true", help="do not print the table")
+    grade.add_argument("--verbose", action="store_true",
+                       help="below the table, every message whole (the table cuts them to fit)")
     grade.add_argument("--show-output", action="store_true", help="print what the submission printed")
     grade.set_defaults(run=_grade)
 
-    validate = commands.add_parser("validate", help="check a rubric, its reference and its examples")
-    validate.add_argument("--assignment", required=True, help="assignment name or rubric path")
+    validate = commands.add_parser(
+        "validate", help="check a rubric, its reference and its examples",
+        description="Check that an assignment holds together: the reference scores full marks on every "
+                    "autograded check, and every example submission scores what its expected.yaml declares, "
+                    "failing exactly the checks it lists. Exit 0 when all agree, 1 when not (each problem on "
+                    "a line), 2 when it could not run.")
+    validate.add_argument("--assignment", required=True, help="assignment name (rubrics/NAME.yaml) or rubric path")
     validate.add_argument("--examples", help="examples folder (default: submissions_example/NAME)")
     validate.set_defaults(run=_validate)
 
-    if command not in ("grade", "validate"):  # their modules are not needed (and cost ~60 ms)
+    show = commands.add_parser(
+        "show", help="print a results.json as the terminal table",
+        description="Print one results file (Gradescope's results.json, as `grader grade --json` writes it) "
+                    "as the table `grader grade` prints, then every message that is not a pass whole, "
+                    "below the table.")
+    show.add_argument("results", help="the results.json file")
+    show.set_defaults(run=_show)
+
+    if command not in ("grade", "validate", "show"):  # their modules are not needed (and cost ~60 ms)
         for name in _COMMAND_MODULES:
             importlib.import_module(name).register(commands)
     return parser
@@ -151,7 +284,8 @@ def main(argv: list[str] | None = None) -> int:
             from grader.files import write_atomically
             from grader.results import error_results
 
-            write_atomically(Path(args.json), error_results(message).to_json())
+            with contextlib.suppress(OSError):  # (the message above is already out)
+                write_atomically(Path(args.json), error_results(message).to_json())
         return 2
 
 
@@ -162,10 +296,10 @@ def _command(words: list[str]) -> str | None:
 def entry() -> NoReturn:
     """The `grader` console script: main(), then a quick exit.
 
-    For `grade`, two things first. The grader's own arrays are small: one BLAS thread, not a
-    pool of them that spins beside the student's child for the few milliseconds of each
-    product (~35 ms a run). And the warm worker (an interpreter, numpy) starts booting before
-    anything else is imported.
+    For `grade` and `batch`, one thing first: the grader's own arrays are small: one BLAS
+    thread, not a pool of them that spins beside the student's child for the few milliseconds
+    of each product (~35 ms a run). (The warm worker starts only once the arguments are found
+    sound, in `_grade`: started before, a usage error left it to print a traceback.)
 
     Tearing down the interpreter (numpy's and pydantic's modules, one by one) took ~40 ms of
     a ~0.3 s `grader grade`, after everything was done: results written and closed, the child
@@ -177,12 +311,6 @@ def entry() -> NoReturn:
         from grader.boundary.environment import one_blas_thread
 
         one_blas_thread(os.environ)
-    if command == "grade":
-        from grader.boundary import portable, zygote
-
-        if not portable.active():  # (no warm worker to fork from in the portable mode)
-            with contextlib.suppress(OSError):  # if it cannot start now, `grade` tries again (or spawns)
-                zygote.start_shared()
     code = main()
     if threading.active_count() > 1:
         sys.exit(code)

@@ -28,3 +28,14 @@ def write_atomically(path: Path, content: str | bytes, mode: int | None = None) 
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def file_problem(path: Path) -> str | None:
+    """Why no file can be written at `path`, said for the one who named it, or None: a folder
+    is there, or a file stands where one of the folders above it would be."""
+    if path.is_dir():
+        return "is a folder, not a file"
+    for above in path.parents:
+        if above.exists():
+            return None if above.is_dir() else f"{above} is a file, not a folder"
+    return None
