@@ -40,6 +40,15 @@ demo: compile
 		echo; \
 	done
 	@echo "Results JSON written to out/demo/"
+	@# The one summary line: each example's score against what its expected.yaml declares.
+	@$(BIN)/python -c 'import json, sys, yaml; from pathlib import Path; \
+		manifest = Path("submissions_example", sys.argv[1], "expected.yaml"); \
+		declared = {n: e["score"] for n, e in yaml.safe_load(manifest.read_text()).items()}; \
+		got = {n: json.loads(Path("out/demo", Path(n).stem + ".json").read_text())["score"] for n in declared}; \
+		off = ["{} scored {:g}, declared {:g}".format(n, got[n], d) for n, d in declared.items() if abs(got[n] - d) > 1e-6]; \
+		print("demo: {} of {} examples scored what {} declares{}".format( \
+			len(declared) - len(off), len(declared), manifest, "".join("; " + o for o in off))); \
+		sys.exit(1 if off else 0)' $(ASSIGNMENT)
 
 lint: install
 	$(BIN)/ruff check grader
