@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from grader.judging import call_text, feedback
 from grader.paths import PACKAGE_DIR
 from grader.rubric import Visibility, check_key
-from grader.text import cap, clean, clean_tree, map_strings
+from grader.text import cap, clean, clean_tree, map_strings, points
 
 if TYPE_CHECKING:
     from grader.grading import Report
@@ -216,7 +216,7 @@ def _full_results(report: Report) -> Results:
         tests.append(TestResult(
             name=f"{question.id} {question.name} (graded by course staff)",
             number=question.id, score=0.0, max_score=0.0, status=None,
-            output=f"This question is graded by hand ({question.points:g} points), not by the autograder."
+            output=f"This question is graded by hand ({points(question.points or 0.0)}), not by the autograder."
                    + (f"\n{question.description.strip()}" if question.description else ""),
             visibility="visible", tags=["manual", question.id],
             extra_data={"manual": True, "points": question.points},
@@ -244,7 +244,7 @@ def _full_results(report: Report) -> Results:
         shown = "; ".join(f"{name} ({why})" for name, why in left_out[:10]) + ("; ..." if len(left_out) > 10 else "")
         summary.append(f"Left out of your submission (your code cannot read them): {shown}.")
     if manual:
-        listed = ", ".join(f"{q.id} ({q.points:g} points)" for q in manual)
+        listed = ", ".join(f"{q.id} ({points(q.points or 0.0)})" for q in manual)
         summary.append(f"Graded by course staff, not included above: {listed}.")
     judge_errors = [r.case.key for r in report.checks if r.judge_error]
     extra_data: dict[str, Any] = {"assignment": rubric.assignment, "student_output": clean(report.student_output)}

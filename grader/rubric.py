@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from grader.comparators import NAMES as COMPARATOR_NAMES
 from grader.comparators import ComparatorSpec
 from grader.errors import RubricError
+from grader.text import points
 
 if TYPE_CHECKING:  # PyYAML is imported where a rubric is read: a call plan keeps a rubric's data
     import yaml
@@ -258,7 +259,7 @@ class Question(Model):
             total = sum(c.points for c in self.checks)
             if abs(total - self.points) > 1e-9:
                 raise ValueError(
-                    f"question {self.id} is worth {self.points:g} points but its checks add up to {total:g}"
+                    f"question {self.id} is worth {points(self.points)} but its checks add up to {total:g}"
                 )
         return self
 

@@ -58,3 +58,8 @@ def map_strings(value: Any, function: Callable[[str], str]) -> Any:
 def clean_tree(value: Any) -> Any:
     """`value` (JSON-like data) with every string, keys included, cleaned."""
     return map_strings(value, clean)
+
+
+def points(value: float) -> str:
+    """"1 point", "0.5 points", "2 points"."""
+    return f"{value:g} point" + ("" if value == 1 else "s")

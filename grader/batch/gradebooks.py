@@ -3,7 +3,7 @@
 Canvas imports a CSV with the columns Student, ID, SIS User ID, SIS Login ID and Section, then
 one column per assignment, and an optional "Points Possible" row first. Students are matched by
 ID or SIS User ID; a new column name makes a new assignment, so rename the column to the Canvas
-assignment's own ("HW2 (12345)", as Canvas's export names it) to fill that one in. A blank cell
+assignment's own ("Homework 2 (12345)", as Canvas's export names it) to fill that one in. A blank cell
 is left alone by Canvas: rows without a score (a missing file, a grader error) stay blank, not 0.
 The mapping from what a batch knows: name → Student, id → SIS User ID, email → SIS Login ID
 (docs/batch.md says how to map other gradebooks).

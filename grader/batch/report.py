@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 from grader.batch.source import Student
 from grader.rubric import Rubric, check_key
+from grader.text import points
 
 # Every row has one: graded (as far as it ran), the file could not be loaded, a time limit cut it
 # short, no file to grade, the submission could not be graded, the grader itself failed.
@@ -363,7 +364,7 @@ def report_html(layout: Layout, summaries: list[Summary], *, expected: int | Non
         out.append(f"<figure><figcaption>{escape(caption)}</figcaption>{chart}</figure>")
     out.append("</div>")
     if layout.manual:
-        listed = ", ".join(f"{q.id} {q.name} ({number(q.points)} points)" for q in layout.manual)
+        listed = ", ".join(f"{q.id} {q.name} ({points(q.points)})" for q in layout.manual)
         out.append(f'<p class="muted">Graded by course staff, not here: {escape(listed)}.</p>')
 
     failed: Counter[str] = Counter()
