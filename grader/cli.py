@@ -80,33 +80,20 @@ def _warm_worker() -> Iterator[None]:
 
 
 _SUBMISSION_SUFFIXES = (".py", ".ipynb")
-_PEEK_BYTES = 16 << 20  # a larger file is left to the rubric's size limit, which the session applies
 
 
 def submission_problem(path: Path) -> str | None:
     """Why the file named on the command line is no submission (one line), or None.
 
-    A folder is looked into by submission.locate, a missing file or a link is reported by
-    grading; a file of another kind (README.md, a .py that is not text) would otherwise fail
-    every check with "cannot be imported", after a child had started for nothing."""
+    Only its kind is judged here (README.md, a .csv): that is a mistake of whoever typed the
+    command. A .py or .ipynb whose content is not Python (a zip, binary, NUL bytes) is a
+    student's submission all the same: it is graded, as on Gradescope, and its results say why
+    it scores 0 (a grade is always written, whatever the submission holds)."""
     if path.is_dir() or not os.path.lexists(path) or path.is_symlink():
         return None
     if path.suffix.lower() not in _SUBMISSION_SUFFIXES:
         return f"{path}: not a submission: give a .py file, a .ipynb notebook, or a folder holding one"
-    from grader.boundary.source import check_source
-    from grader.safe_open import Refused, read_regular
-
-    try:
-        data = read_regular(path, _PEEK_BYTES, "submission")
-    except Refused:  # a FIFO, a device, a huge file: grading says so in the results, as on Gradescope
-        return None
-    if path.suffix.lower() == ".py":
-        return check_source(data, str(path))
-    try:  # a notebook is JSON: UTF-8 text
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        return f"{path} is not a Jupyter notebook: not UTF-8 text (byte 0x{data[error.start]:02X})"
-    return f"{path} is not a Jupyter notebook: it contains a NUL byte" if "\x00" in text else None
+    return None
 
 
 def _refuse_output_file(option: str, value: str | None, example: str) -> None:

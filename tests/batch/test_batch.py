@@ -82,8 +82,9 @@ def test_batch_csv_rows_equal_grade_results(example_batch, hw2: Assignment, resu
     source, out, students = example_batch
     rows = {row["submission"]: row for row in read_csv(out / "grades.csv")}
     question_ids = [q.id for q in hw2.rubric.questions if not q.manual]
+    manual_ids = [q.id for q in hw2.rubric.questions if q.manual]  # a column each, for the graders' scores
     assert list(read_csv(out / "grades.csv")[0]) == ["id", "name", "email", "submission", *question_ids,
-                                                     "total", "status"]
+                                                     *manual_ids, "total", "status"]
     assert set(rows) == {name for name, _ in students} | {"zz_wrong_file"}
     for name, _ in students:
         report = grade(hw2, source / name)
@@ -684,9 +685,10 @@ def test_canvas_gradebook_import_has_its_columns_and_leaves_unscored_rows_blank(
     run_batch(source, str(TINY / "rubrics" / "tiny.yaml"), tmp_path / "out", jobs=2, pool="thread")
     rows = list(csv.reader((tmp_path / "out" / "canvas.csv").read_text().splitlines()))
     assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "tiny"]
-    top = layout_of(load_assignment(TINY / "rubrics" / "tiny.yaml").rubric).max_total
+    layout = layout_of(load_assignment(TINY / "rubrics" / "tiny.yaml").rubric)
+    top = layout.max_total + sum(q.points for q in layout.manual)  # the manual question's points are possible too
     assert rows[1][0] == "Points Possible" and rows[1][5] == number(top)
-    assert [(r[2], r[5]) for r in rows[2:]] == [("ada", rows[1][5]), ("dee", "")]
+    assert [(r[2], r[5]) for r in rows[2:]] == [("ada", number(layout.max_total)), ("dee", "")]
 
 
 @pytest.mark.child
