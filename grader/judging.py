@@ -194,6 +194,11 @@ def call_text(case: Case) -> str:
     return f"{case.function}({shown})"
 
 
+def dependency_text(name: str) -> str:
+    """What a failed check says of a function it uses (`depends_on`) that fails its own checks."""
+    return f"This uses your {name}(), which fails its own checks: fix it first."
+
+
 def feedback(result: CheckResult) -> str:
     """The text a student reads under a check."""
     case = result.case
@@ -202,8 +207,7 @@ def feedback(result: CheckResult) -> str:
     lines = [f"Call: {call_text(case)}"]
     if result.verdict.message:
         lines.append(result.verdict.message)
-    for name in result.failing_dependencies:
-        lines.append(f"This uses your {name}(), which fails its own checks: fix it first.")
+    lines += [dependency_text(name) for name in result.failing_dependencies]
     if case.check.feedback:
         lines.append(f"Hint: {case.check.feedback.strip()}")
     return "\n".join(lines)

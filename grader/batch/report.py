@@ -16,6 +16,7 @@ from html import escape
 from typing import Any
 from urllib.parse import quote
 
+from grader import table
 from grader.batch.source import Student
 from grader.rubric import Rubric, check_key
 from grader.text import points
@@ -130,11 +131,8 @@ def summarize(data: dict[str, Any]) -> Summary:
 
 
 def number(value: float | None) -> str:
-    """A score as the gradebook writes it: up to 6 decimals, no trailing zeros."""
-    if value is None:
-        return ""
-    text = f"{round(value, 6):.6f}".rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
+    """A score as the gradebook writes it: as results.json and the table do; blank for none."""
+    return "" if value is None else table.number(value)
 
 
 # -- grades.csv ------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from grader.comparators.base import Unmatchable
 from grader.environment import installed_folders, resolve
 from grader.errors import GraderError
 from grader.grading import execute
-from grader.judging import CheckResult, feedback, judge
+from grader.judging import CheckResult, dependency_text, feedback, judge
 from grader.kit import seal as kit
 from grader.rubric import Check, Environment, Limits, Question, Submission
 from grader.submission import alternatives
@@ -299,7 +299,7 @@ def with_dependencies(lines: list[Line]) -> list[Line]:
     for line in lines:
         names = [name for name in line.item.case.check.depends_on if name in failing]
         if line.status != "pass" and names and line.message:
-            told = "\n".join(f"This uses your {name}(), which fails its own checks: fix it first." for name in names)
+            told = "\n".join(dependency_text(name) for name in names)
             text, hint, rest = line.text.partition("\nHint: ")
             line = replace(line, text=f"{text}\n{told}{hint}{rest}")
         out.append(line)
