@@ -60,6 +60,7 @@ class Done:
     text: str  # the results JSON, as it is written
     status: str  # graded / error / timeout
     seconds: float
+    answers: str | None = None  # what it returned, case by case (answers.py), for staff; None: nothing graded
 
 
 def fingerprint(rubric: Path, reference: Path) -> str:
@@ -168,6 +169,7 @@ def failure(task: Task, message: str, seconds: float = 0.0, *, final: bool, stat
 
 def grade_task(task: Task, spec: AssignmentSpec) -> Done:
     """Grade one submission; a problem with it, or a bug in the grader, becomes an error row."""
+    from grader.batch.answers import record
     from grader.boundary import zygote
     from grader.errors import GraderError, MissingFile
     from grader.grading import grade
@@ -188,6 +190,7 @@ def grade_task(task: Task, spec: AssignmentSpec) -> Done:
                 raise type(error)(str(error).replace(str(path), "your submission")) from None
         results = to_results(report)
         status = status_of(report)
+        answers = record(report, task.meta)
     except MissingFile as error:  # misnamed, or not handed in: the same message as on Gradescope
         return failure(task, str(error), time.perf_counter() - started, final=True, status="missing file",
                        filename=assignment.rubric.submission.filename)
@@ -200,7 +203,7 @@ def grade_task(task: Task, spec: AssignmentSpec) -> Done:
                                    "questions": question_scores(report)}
     if report.import_error is not None:
         results.extra_data["batch"]["import_error"] = clean(cap(report.import_error))
-    return Done(task.key, results.to_json(), status, time.perf_counter() - started)
+    return Done(task.key, results.to_json(), status, time.perf_counter() - started, answers)
 
 
 # -- local process-pool workers --------------------------------------------------------------
