@@ -93,7 +93,7 @@ def is_current(data: dict[str, Any] | None, fingerprint: str, submission_sha256:
 
 def _clean_temporaries(out: Path) -> None:
     """Half-written files of a run that was killed mid-write (write_atomically's temporaries)."""
-    for folder in (out, out / "results"):
+    for folder in (out, out / "results", out / "answers"):
         if folder.is_dir():
             for stale in folder.glob(".*.tmp"):
                 stale.unlink(missing_ok=True)
@@ -133,8 +133,10 @@ def worker_context() -> Any:
 
 
 def run_local(tasks: list[Task], spec: AssignmentSpec, assignment: Assignment, *, jobs: int, pool: str,
-              on_done: Callable[[Done], None], tick: Callable[[], None]) -> None:
-    """Grade `tasks` with at most `jobs` at a time; every task ends in exactly one on_done."""
+              on_done: Callable[[Done], None], tick: Callable[[], None],
+              work: Callable[[Task, AssignmentSpec], Done] | None = None) -> None:
+    """Grade `tasks` with at most `jobs` at a time; every task ends in exactly one on_done.
+    `work`: what a worker does with one task (a module-level function; default grade_task)."""
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
@@ -153,11 +155,14 @@ def run_local(tasks: list[Task], spec: AssignmentSpec, assignment: Assignment, *
     executor: Executor | None = None
     before: set[Any] = set()
     run: Callable[[Task], Done]
-    if pool == "thread":
+    if pool == "thread":  # (threads share this process: nothing is pickled)
         remember(assignment, spec)
-        run = partial(grade_task, spec=spec)
+        chosen = work or grade_task
+
+        def run(task: Task) -> Done:
+            return chosen(task, spec)
     else:
-        run = pool_task
+        run = pool_task if work is None else partial(pool_task, work=work)
 
     def start() -> Executor:
         if pool == "thread":
@@ -347,9 +352,10 @@ def run_batch(source: Path, assignment_name: str, out: Path, *, jobs: int | None
     """Grade `source` into `out`; `compare`: an earlier batch's OUTDIR, for a regrade preview;
     `manual`: the graders' filled-in manual.csv, merged into the gradebook (manual.py)."""
     from grader.assignment import load_assignment
+    from grader.batch.answers import FOLDER, store
     from grader.batch.compare import changes, lines, old_summaries, section_html
     from grader.batch.gradebooks import canvas_csv
-    from grader.batch.manual import KEPT, kept, merged, read_sheet, sheet_csv
+    from grader.batch.manual import KEPT, kept, merged, read_sheet, sheet_csv, sheet_html
     from grader.batch.progress import Progress
     from grader.batch.report import grades_csv, layout_of, report_html, summarize
     from grader.batch.source import open_source
@@ -378,6 +384,7 @@ def run_batch(source: Path, assignment_name: str, out: Path, *, jobs: int | None
         if manual is not None:  # checked before anything is graded or written
             given = merged(given, read_sheet(manual, layout, {item.key for item in items}))
         results.mkdir(parents=True, exist_ok=True)
+        (out / FOLDER).mkdir(exist_ok=True)  # what each returned (answers.py): sealed with the results
         if manual is not None:
             write_atomically(out / KEPT, json.dumps(given, indent=1, sort_keys=True))
         seal([out])  # other students' results are no submission's to read
@@ -397,6 +404,7 @@ def run_batch(source: Path, assignment_name: str, out: Path, *, jobs: int | None
 
         def on_done(done: Done) -> None:
             write_atomically(results / f"{done.key}.json", done.text)
+            store(out, done.key, done.answers)
             summaries[done.key] = summarize(json.loads(done.text))
             outcome.graded_now += 1
             bar.advance(failed=done.status != "graded")
@@ -423,6 +431,7 @@ def run_batch(source: Path, assignment_name: str, out: Path, *, jobs: int | None
             write_atomically(out / "canvas.csv", canvas_csv(layout, ordered))
             if layout.manual:
                 write_atomically(out / "manual.csv", sheet_csv(layout, ordered, given))
+                write_atomically(out / "manual.html", sheet_html(layout, ordered, given))
             sections: tuple[str, ...] = ()
             if earlier is not None and compare is not None:
                 moved = changes(ordered, earlier)
