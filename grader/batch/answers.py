@@ -72,6 +72,17 @@ def path_of(out: Path, key: str) -> Path:
     return out / FOLDER / f"{key}.json"
 
 
+def store(out: Path, key: str, text: str | None) -> None:
+    """Write a submission's record (atomically, as its results), or remove a stale one when
+    this run graded nothing of it (`text` None: an error row)."""
+    from grader.files import write_atomically
+
+    if text is None:
+        path_of(out, key).unlink(missing_ok=True)
+    else:
+        write_atomically(path_of(out, key), text)
+
+
 # -- recording (in the worker that graded) ---------------------------------------------------
 
 
