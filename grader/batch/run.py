@@ -133,8 +133,10 @@ def worker_context() -> Any:
 
 
 def run_local(tasks: list[Task], spec: AssignmentSpec, assignment: Assignment, *, jobs: int, pool: str,
-              on_done: Callable[[Done], None], tick: Callable[[], None]) -> None:
-    """Grade `tasks` with at most `jobs` at a time; every task ends in exactly one on_done."""
+              on_done: Callable[[Done], None], tick: Callable[[], None],
+              work: Callable[[Task, AssignmentSpec], Done] | None = None) -> None:
+    """Grade `tasks` with at most `jobs` at a time; every task ends in exactly one on_done.
+    `work`: what a worker does with one task (a module-level function; default grade_task)."""
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
@@ -153,11 +155,14 @@ def run_local(tasks: list[Task], spec: AssignmentSpec, assignment: Assignment, *
     executor: Executor | None = None
     before: set[Any] = set()
     run: Callable[[Task], Done]
-    if pool == "thread":
+    if pool == "thread":  # (threads share this process: nothing is pickled)
         remember(assignment, spec)
-        run = partial(grade_task, spec=spec)
+        chosen = work or grade_task
+
+        def run(task: Task) -> Done:
+            return chosen(task, spec)
     else:
-        run = pool_task
+        run = pool_task if work is None else partial(pool_task, work=work)
 
     def start() -> Executor:
         if pool == "thread":
@@ -350,7 +355,7 @@ def run_batch(source: Path, assignment_name: str, out: Path, *, jobs: int | None
     from grader.batch.answers import FOLDER, store
     from grader.batch.compare import changes, lines, old_summaries, section_html
     from grader.batch.gradebooks import canvas_csv
-    from grader.batch.manual import KEPT, kept, merged, read_sheet, sheet_csv
+    from grader.batch.manual import KEPT, kept, merged, read_sheet, sheet_csv, sheet_html
     from grader.batch.progress import Progress
     from grader.batch.report import grades_csv, layout_of, report_html, summarize
     from grader.batch.source import open_source
@@ -426,6 +431,7 @@ def run_batch(source: Path, assignment_name: str, out: Path, *, jobs: int | None
             write_atomically(out / "canvas.csv", canvas_csv(layout, ordered))
             if layout.manual:
                 write_atomically(out / "manual.csv", sheet_csv(layout, ordered, given))
+                write_atomically(out / "manual.html", sheet_html(layout, ordered, given))
             sections: tuple[str, ...] = ()
             if earlier is not None and compare is not None:
                 moved = changes(ordered, earlier)
