@@ -91,10 +91,16 @@ class Assignment:
     reference_path: Path
     reference: ModuleType
     cases: tuple[Case, ...]
+    answers: tuple[Case, ...] = ()  # manual questions' answers to collect (Question.answer): called, never judged
 
     @property
     def rubric(self) -> Rubric:
         return self.loaded.rubric
+
+    @property
+    def calls(self) -> tuple[Case, ...]:
+        """Every case whose call a grading runs: the checks, then the answers collected."""
+        return self.cases + self.answers
 
     def judges(self) -> dict[str, Judge]:
         names = {c.check.compare.function for c in self.cases if c.check.compare.name == "judge"}
@@ -298,7 +304,22 @@ def load_assignment(rubric_path: Path, data: Any = None) -> Assignment:
     return _assemble(load_rubric(rubric_path), rubric_path)
 
 
+def answer_cases(rubric: Rubric) -> tuple[Case, ...]:
+    """One call per manual question that says where its answer is (Question.answer): no inputs,
+    nothing expected. They run last, with the hidden checks, so that they cannot change anything
+    a graded check sees."""
+    cases = []
+    for question in rubric.questions:
+        if question.answer is None:
+            continue
+        check = Check(name="answer", function=question.answer.function, compare={"name": "exact"})
+        cases.append(Case(key=f"{question.id}/answer", question=question, check=check, name="answer", args={},
+                          expected=None, mistakes=(), points=0.0, visibility="hidden"))
+    return tuple(cases)
+
+
 def _assemble(loaded: LoadedRubric, rubric_path: Path) -> Assignment:
     reference_path = loaded.rubric.reference_path(rubric_path)
     reference = import_reference(reference_path, rubric_path)
-    return Assignment(loaded, reference_path, reference, prepare_cases(loaded, reference))
+    return Assignment(loaded, reference_path, reference, prepare_cases(loaded, reference),
+                      answer_cases(loaded.rubric))

@@ -151,7 +151,7 @@ def _grade_with(args: argparse.Namespace, rubric_path: Path, early: Prefetch | N
         # world-writable folder for the ordinary run's visible checks: no call plans there.
         prefetch.forget(rubric_path)
         return 0
-    calls = planned_calls(execution_order(assignment.cases), assignment.rubric.limits)
+    calls = planned_calls(execution_order(assignment.calls), assignment.rubric.limits)
     plan = prefetch.describe(assignment.loaded, calls, [assignment.loaded.path, assignment.reference_path],
                              imports_of(assignment.rubric))
     if early is None or plan != early.plan:

@@ -77,6 +77,7 @@ class Report(Execution):
 
     assignment: Assignment = field(kw_only=True)
     checks: list[CheckResult] = field(default_factory=list, kw_only=True)
+    answers: dict[str, Outcome] = field(default_factory=dict, kw_only=True)  # manual question id -> its call
     seconds: float = field(default=0.0, kw_only=True)
 
     @property
@@ -173,12 +174,17 @@ def grade(assignment: Assignment, submission: Path, on_check: Callable[[Report],
     clock = JudgingClock(rubric.limits.judge_seconds, rubric.limits.submission_seconds)
     report = Report(locate(submission, rubric.submission.filename), assignment=assignment)
 
+    collected = {case.key for case in assignment.answers}
+
     def each(case: Case, outcome: Outcome, upstream: Outcome | None) -> None:
+        if case.key in collected:  # a manual question's answer: kept for the graders, never judged
+            report.answers[case.question.id] = outcome
+            return
         report.checks.append(clock.judge(case, outcome, judges, upstream))
         if on_check is not None:
             on_check(report)
 
-    execute(submission, rubric.submission, rubric.limits, assignment.cases, each,
+    execute(submission, rubric.submission, rubric.limits, assignment.calls, each,
             shown=rubric.stdout_visibility, early=early, into=report, imports=imports_of(rubric))
     position = {case.key: i for i, case in enumerate(assignment.cases)}
     report.checks.sort(key=lambda result: position[result.case.key])  # back to the rubric's order

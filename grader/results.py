@@ -16,6 +16,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from grader.judging import call_text, feedback
+from grader.manual_answers import answer_text, collect_answer
 from grader.paths import PACKAGE_DIR
 from grader.rubric import Visibility, check_key
 from grader.text import cap, clean, clean_tree, map_strings, points
@@ -213,13 +214,17 @@ def _full_results(report: Report) -> Results:
         ))
     manual = [q for q in rubric.questions if q.manual]
     for question in manual:
+        output = (f"This question is graded by hand ({points(question.points or 0.0)}), not by the autograder."
+                  + (f"\n{question.description.strip()}" if question.description else ""))
+        manual_extra: dict[str, Any] = {"manual": True, "points": question.points}
+        if question.answer is not None:
+            answer = collect_answer(report.answers.get(question.id), question.answer.chars)
+            output += f"\n\n{answer_text(answer)}"
+            manual_extra["answer"] = {"text": answer.text, "problem": answer.problem, "cut": answer.cut}
         tests.append(TestResult(
             name=f"{question.id} {question.name} (graded by course staff)",
-            number=question.id, score=0.0, max_score=0.0, status=None,
-            output=f"This question is graded by hand ({points(question.points or 0.0)}), not by the autograder."
-                   + (f"\n{question.description.strip()}" if question.description else ""),
-            visibility="visible", tags=["manual", question.id],
-            extra_data={"manual": True, "points": question.points},
+            number=question.id, score=0.0, max_score=0.0, status=None, output=output,
+            visibility="visible", tags=["manual", question.id], extra_data=manual_extra,
         ))
     visible = [r for r in report.checks if r.case.visibility == "visible"]
     if len(visible) == len(report.checks):

@@ -225,6 +225,16 @@ class Check(Model):
         return self.reference or self.function
 
 
+class Answer(Model):
+    """Where a manual question's answer is in the submission: a function that returns it (text),
+    called in the sandbox like a check's function, so that graders get every answer on one sheet."""
+
+    function: str = Field(description="the student function that returns the answer, called with no arguments "
+                                      "(e.g. `realistic_problem`); its text goes on the graders' sheet")
+    chars: int = Field(4000, ge=1, le=100_000, description="longest answer kept; a longer one is cut, and the "
+                                                           "sheet says by how much")
+
+
 class Question(Model):
     """A question of the handout: autograded by its checks, or graded by a person."""
 
@@ -238,6 +248,9 @@ class Question(Model):
         False, description="graded by a person (free text, drawings): it has no checks, and the results list it as "
                            "manual, never as an autograded zero")
     description: str = Field("", description="text shown in the results with a manual question")
+    answer: Answer | None = Field(
+        None, description="for a manual question: the function whose returned text is the student's answer, "
+                          "collected for the graders (batch `manual.csv` and `manual.html`)")
     checks: list[Check] = Field(
         default_factory=list, description="its autograded checks: at least one, and none for a manual question")
 
@@ -253,6 +266,8 @@ class Question(Model):
                 raise ValueError(f"question {self.id} is manual and cannot have checks")
             if self.points is None:
                 raise ValueError(f"manual question {self.id} needs `points`")
+        elif self.answer is not None:
+            raise ValueError(f"question {self.id} is autograded: only a manual question has an `answer`")
         elif not self.checks:
             raise ValueError(f"question {self.id} has no checks (mark it `manual: true`?)")
         elif self.points is not None:

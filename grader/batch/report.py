@@ -45,6 +45,7 @@ class Layout:
     checks: dict[str, tuple[str, str]]  # check key (without #case) → (question id, check name)
     mistakes: tuple[str, ...]  # the rubric's declared mistakes, in order
     manual: tuple[Question, ...] = ()
+    answered: tuple[str, ...] = ()  # manual questions whose answers the batch collects (Question.answer)
 
     @property
     def max_total(self) -> float:
@@ -64,7 +65,8 @@ def layout_of(rubric: Rubric) -> Layout:
             mistakes += [m.name for m in check.mistakes if m.name not in mistakes]
     questions = tuple(Question(q.id, q.name, points.get(q.id, 0.0)) for q in rubric.questions if not q.manual)
     manual = tuple(Question(q.id, q.name, q.points or 0.0) for q in rubric.questions if q.manual)
-    return Layout(rubric.assignment, rubric.title, questions, checks, tuple(mistakes), manual)
+    answered = tuple(q.id for q in rubric.questions if q.manual and q.answer is not None)
+    return Layout(rubric.assignment, rubric.title, questions, checks, tuple(mistakes), manual, answered)
 
 
 @dataclass
@@ -82,6 +84,7 @@ class Summary:
     timeouts: tuple[tuple[str, int], ...] = ()  # (function, calls that hit their time limit)
     fingerprint: str = ""  # what it was graded against (rubric, reference, grader version)
     manual: dict[str, float] = field(default_factory=dict)  # manual question id -> the graders' score (manual.py)
+    answers: dict[str, str] = field(default_factory=dict)  # manual question id -> the answer collected, or why none
 
     @property
     def grade(self) -> float | None:
@@ -106,8 +109,14 @@ def summarize(data: dict[str, Any]) -> Summary:
     failed: list[str] = []
     mistakes: list[str] = []
     timeouts: Counter[str] = Counter()
+    answers: dict[str, str] = {}
     for test in data.get("tests", []):
         extra = test.get("extra_data", {})
+        answer = extra.get("answer")
+        if extra.get("manual") and isinstance(answer, dict):
+            text = answer.get("text")
+            answers[str(test.get("number", ""))] = (str(text) if text is not None
+                                                    else f"[no answer: {answer.get('problem', '')}]")
         check = str(extra.get("check", "")).split("#")[0]
         if not check:  # manual questions, notes for instructors, the grader's own error
             continue
@@ -127,7 +136,7 @@ def summarize(data: dict[str, Any]) -> Summary:
     total = float(data.get("score", 0.0)) if status not in UNSCORED else None
     return Summary(str(batch.get("key", "")), students, status, total, questions, tuple(failed), tuple(mistakes),
                    message, tuple(sorted(timeouts.items(), key=lambda kv: (-kv[1], kv[0]))),
-                   str(batch.get("fingerprint", "")))
+                   str(batch.get("fingerprint", "")), answers=answers)
 
 
 def number(value: float | None) -> str:
@@ -363,7 +372,8 @@ def report_html(layout: Layout, summaries: list[Summary], *, expected: int | Non
     out.append("</div>")
     if layout.manual:
         listed = ", ".join(f"{q.id} {q.name} ({points(q.points)})" for q in layout.manual)
-        out.append(f'<p class="muted">Graded by course staff, not here: {escape(listed)}.</p>')
+        out.append(f'<p class="muted">Graded by course staff, not here: {escape(listed)} (the answers and the '
+                   'sheet to score them: <a href="manual.html">manual.html</a>, manual.csv).</p>')
 
     failed: Counter[str] = Counter()
     failing: dict[str, list[Summary]] = {}

@@ -31,7 +31,7 @@ from grader.errors import GraderError
 from grader.grading import grade
 from grader.paths import resolve_rubric
 from grader.results import to_results
-from tests.support import EXAMPLES, TESTS, TINY, assert_valid_results
+from tests.support import EXAMPLES, TESTS, TINY, assert_valid_results, tiny_variant
 
 GRADESCOPE = TESTS / "fixtures" / "gradescope_export"
 GRADER = Path(sys.executable).with_name("grader")
@@ -652,7 +652,6 @@ def test_each_student_has_a_status_a_page_and_a_place_in_the_lists(tmp_path: Pat
 
 @pytest.mark.child
 def test_a_regrade_preview_shows_who_moved_and_flags_decreases(tmp_path: Path) -> None:
-    from tests.support import tiny_variant
 
     source = tmp_path / "class"
     good = (TINY / "submissions" / "correct.py").read_text()
@@ -719,3 +718,41 @@ def test_manual_scores_come_back_from_the_graders_sheet_checked_and_kept(tmp_pat
         with pytest.raises(GraderError, match=re.escape(said)):
             run_batch(source, rubric, out, jobs=2, pool="thread", manual=filled)
     assert read_csv(out / "grades.csv")[0]["4"] == "1.5"  # a bad sheet changed nothing
+
+
+@pytest.mark.child
+def test_manual_answers_are_collected_in_the_sandbox_onto_the_graders_sheet(tmp_path: Path) -> None:
+    rubric = tiny_variant(tmp_path / "asks", lambda data: data["questions"][3].update(
+        answer={"function": "explain", "chars": 40}))
+    correct = (TINY / "submissions" / "correct.py").read_text()
+    written = {  # what students hand in for "4 Explain": text, too long, nothing, a crash, not text
+        "ada": "def explain():\n    return 'A dot product sums <b>products</b>.'\n",
+        "bo": "def explain():\n    return 'x' * 100\n",
+        "cy": "",
+        "dee": "def explain():\n    raise NotImplementedError\n",
+        "eve": "def explain():\n    return 42\n",
+    }
+    source = tmp_path / "class"
+    for name, extra in written.items():
+        (source / name).mkdir(parents=True)
+        (source / name / "tiny.py").write_text(correct + "\n" + extra)
+    out = tmp_path / "out"
+    run_batch(source, str(rubric), out, jobs=2, pool="thread")
+    sheet = {r["submission"]: r for r in read_csv(out / "manual.csv")}
+    assert sheet["ada"]["4 answer"] == "A dot product sums <b>products</b>."
+    assert sheet["bo"]["4 answer"] == "x" * 40  # cut to the rubric's `chars`
+    assert sheet["cy"]["4 answer"].startswith("[no answer: ") and "explain" in sheet["cy"]["4 answer"]
+    assert "NotImplementedError" in sheet["dee"]["4 answer"]
+    assert sheet["eve"]["4 answer"] == "[no answer: it returned int, not text (a str)]"
+    assert all(r["4"] == "" for r in sheet.values())  # the score column, for the graders
+    page = (out / "manual.html").read_text()
+    assert "A dot product sums &lt;b&gt;products&lt;/b&gt;." in page and "<b>products" not in page
+    assert 'href="students/ada.html"' in page and 'href="manual.html"' in (out / "report.html").read_text()
+    ada = json.loads((out / "results" / "ada.json").read_text())  # the student sees what the graders will read
+    test = next(t for t in ada["tests"] if t["number"] == "4")
+    assert "Your answer, as the graders will read it:\nA dot product sums <b>products</b>." in test["output"]
+    assert ada["score"] == json.loads((out / "results" / "cy.json").read_text())["score"]  # never judged
+    filled = tmp_path / "scores.csv"  # the sheet as written, scored, comes back: its answer column is not a score
+    filled.write_text((out / "manual.csv").read_text().replace("ada,ada,,,", "ada,ada,,2,", 1))
+    run_batch(source, str(rubric), out, jobs=2, pool="thread", manual=filled)
+    assert read_csv(out / "grades.csv")[0]["4"] == "2"
