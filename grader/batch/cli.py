@@ -7,12 +7,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from grader.batch import cluster_cli
 from grader.batch.report import STATUSES
 from grader.batch.run import POOLS, default_jobs, run_batch
 
 
 def _command(args: argparse.Namespace) -> int:
     out = Path(args.out)
+    if cluster_cli.wanted(args):
+        cluster_cli.check(args)
     outcome = run_batch(Path(args.source), args.assignment, out, jobs=args.jobs, force=args.force,
                         scheduler=args.scheduler, pool=args.pool, compare=Path(args.compare) if args.compare else None,
                         manual=Path(args.manual) if args.manual else None)
@@ -27,6 +30,7 @@ def _command(args: argparse.Namespace) -> int:
           f"(a page per student in {out / 'students'}/) and {out / 'results'}/")
     for line in outcome.comparison:
         print(line)
+    cluster_cli.after_batch(args, out, outcome.interrupted)
     if outcome.interrupted:
         print("grader: interrupted; grades.csv and report.html cover the results written so far. "
               "Run the same command again to grade the rest.", file=sys.stderr)
@@ -55,4 +59,6 @@ def register(subparsers: Any) -> None:
                             "merged into grades.csv, canvas.csv and the report, and kept for later runs")
     batch.add_argument("--pool", choices=POOLS, default="process",
                        help="local parallelism: worker processes (default) or threads")
+    cluster_cli.add_options(batch, batch=True)
     batch.set_defaults(run=_command)
+    cluster_cli.register(subparsers)
