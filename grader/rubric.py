@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from grader.comparators import NAMES as COMPARATOR_NAMES
 from grader.comparators import ComparatorSpec
 from grader.errors import RubricError
+from grader.rubric_model import Model
+from grader.rubric_policies import LatePolicy, Limits
 from grader.text import points
 
 if TYPE_CHECKING:  # PyYAML is imported where a rubric is read: a call plan keeps a rubric's data
@@ -25,47 +27,7 @@ if TYPE_CHECKING:  # PyYAML is imported where a rubric is read: a call plan keep
 
 Visibility = Literal["visible", "hidden", "after_due_date", "after_published"]
 
-
-class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
-
-
-class Limits(Model):
-    """Resource limits for one submission's child process."""
-
-    call_seconds: float = Field(
-        10.0, gt=0, description="wall-clock limit of one call (a check's own `call_seconds` overrides it); a call "
-                                "that overruns is killed with its process, and the next call gets a fresh child")
-    import_seconds: float = Field(
-        10.0, gt=0, description="wall-clock limit for importing the submission (running its top level); an import "
-                                "that fails or times out fails every check with that one message")
-    submission_seconds: float = Field(
-        300.0, gt=0, description="wall-clock limit for all of a submission: the import and every call (the checks "
-                                 "not run by then score 0); also the grader's time for judging all its cases")
-    memory_mb: int = Field(
-        1024, ge=64, description="address-space limit of the child (and of all its processes together where a "
-                                 "memory cgroup is available); `grader gradescope build` caps it to what fits the "
-                                 "container (docs/gradescope.md)")
-    output_kb: int = Field(
-        64, ge=1, description="student stdout/stderr kept per submission; the number of bytes cut is recorded")
-    message_mb: float = Field(
-        64.0, gt=0, description="largest value one call may return, as encoded; a larger answer fails its check")
-    # The sandbox's limits (see docs/threat-model.md); each applies to the child process.
-    cpu_seconds: float | None = Field(
-        None, gt=0, description="CPU time of the child process (default: import_seconds + submission_seconds)")
-    file_mb: int = Field(16, ge=1, description="largest file the submission may write")
-    disk_mb: int = Field(64, ge=1, description="room for the files it writes (a private tmpfs, then discarded)")
-    open_files: int = Field(64, ge=16, description="open file descriptors the child may hold")
-    processes: int = Field(32, ge=1, description="processes and threads the submission may run at once")
-    source_mb: float = Field(
-        2.0, gt=0, description="largest submission file accepted; a larger one is refused before anything runs")
-    shared_memory: bool = Field(
-        False, description="allow memfd and SysV shared memory (memory no per-process limit counts)")
-    # The grader's own work on what a submission sent (docs/threat-model.md, "Bounds").
-    judge_seconds: float = Field(
-        5.0, gt=0, description="grader-side time to judge one case; past it the check fails as unreadable")
-    results_kb: int = Field(
-        1024, ge=16, description="largest results.json written: longer texts are cut to fit, and the cut is said")
+__all__ = ["LatePolicy", "Limits", "Model"]  # (with the models below: a rubric's parts, importable from here)
 
 
 class Submission(Model):
@@ -331,6 +293,9 @@ class Rubric(Model):
         default_factory=list, description="optional leaderboard columns, each a visible check's returned number")
     environment: Environment = Field(
         default_factory=Environment, description="the student's environment: the packages their code may import")
+    late: LatePolicy | None = Field(
+        None, description="the late policy, applied on Gradescope and in a batch and explained in the feedback; "
+                          "none: lateness costs nothing here")
     questions: list[Question] = Field(description="the handout's questions, in order; their ids are unique")
 
     @model_validator(mode="after")

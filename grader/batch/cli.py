@@ -18,7 +18,8 @@ def _command(args: argparse.Namespace) -> int:
         cluster_cli.check(args)
     outcome = run_batch(Path(args.source), args.assignment, out, jobs=args.jobs, force=args.force,
                         scheduler=args.scheduler, pool=args.pool, compare=Path(args.compare) if args.compare else None,
-                        manual=Path(args.manual) if args.manual else None)
+                        manual=Path(args.manual) if args.manual else None,
+                        extensions=Path(args.extensions) if args.extensions else None)
     if outcome.ignored:
         shown = ", ".join(outcome.ignored[:10]) + (" ..." if len(outcome.ignored) > 10 else "")
         print(f"grader: ignored (not submissions): {shown}", file=sys.stderr)
@@ -57,6 +58,9 @@ def register(subparsers: Any) -> None:
     batch.add_argument("--manual", metavar="SCORES.csv",
                        help="the graders' filled-in manual.csv: its scores (each within its question's points) are "
                             "merged into grades.csv, canvas.csv and the report, and kept for later runs")
+    batch.add_argument("--extensions", metavar="FILE.csv",
+                       help="students' own due dates for the rubric's late policy: a CSV with a `due` column "
+                            "(2026-10-01T23:59:00-07:00) and `id`, `sid` or `email` (docs/batch.md)")
     batch.add_argument("--pool", choices=POOLS, default="process",
                        help="local parallelism: worker processes (default) or threads")
     cluster_cli.add_options(batch, batch=True)

@@ -46,6 +46,7 @@ class Layout:
     mistakes: tuple[str, ...]  # the rubric's declared mistakes, in order
     manual: tuple[Question, ...] = ()
     answered: tuple[str, ...] = ()  # manual questions whose answers the batch collects (Question.answer)
+    late: bool = False  # the rubric has a late policy: grades.csv has a column of penalties
 
     @property
     def max_total(self) -> float:
@@ -66,7 +67,8 @@ def layout_of(rubric: Rubric) -> Layout:
     questions = tuple(Question(q.id, q.name, points.get(q.id, 0.0)) for q in rubric.questions if not q.manual)
     manual = tuple(Question(q.id, q.name, q.points or 0.0) for q in rubric.questions if q.manual)
     answered = tuple(q.id for q in rubric.questions if q.manual and q.answer is not None)
-    return Layout(rubric.assignment, rubric.title, questions, checks, tuple(mistakes), manual, answered)
+    return Layout(rubric.assignment, rubric.title, questions, checks, tuple(mistakes), manual, answered,
+                  rubric.late is not None)
 
 
 @dataclass
@@ -85,6 +87,7 @@ class Summary:
     fingerprint: str = ""  # what it was graded against (rubric, reference, grader version)
     manual: dict[str, float] = field(default_factory=dict)  # manual question id -> the graders' score (manual.py)
     answers: dict[str, str] = field(default_factory=dict)  # manual question id -> the answer collected, or why none
+    late: float = 0.0  # points the late policy took off (already out of `total`)
 
     @property
     def grade(self) -> float | None:
@@ -110,8 +113,11 @@ def summarize(data: dict[str, Any]) -> Summary:
     mistakes: list[str] = []
     timeouts: Counter[str] = Counter()
     answers: dict[str, str] = {}
+    late = 0.0
     for test in data.get("tests", []):
         extra = test.get("extra_data", {})
+        if "late" in test.get("tags", []):
+            late = -float(test.get("score") or 0.0)
         answer = extra.get("answer")
         if extra.get("manual") and isinstance(answer, dict):
             text = answer.get("text")
@@ -136,7 +142,7 @@ def summarize(data: dict[str, Any]) -> Summary:
     total = float(data.get("score", 0.0)) if status not in UNSCORED else None
     return Summary(str(batch.get("key", "")), students, status, total, questions, tuple(failed), tuple(mistakes),
                    message, tuple(sorted(timeouts.items(), key=lambda kv: (-kv[1], kv[0]))),
-                   str(batch.get("fingerprint", "")), answers=answers)
+                   str(batch.get("fingerprint", "")), answers=answers, late=late)
 
 
 def number(value: float | None) -> str:
@@ -149,7 +155,7 @@ def number(value: float | None) -> str:
 
 def csv_header(layout: Layout) -> list[str]:
     return ["id", "name", "email", "submission", *(q.id for q in layout.questions), *(q.id for q in layout.manual),
-            "total", "status"]
+            *(["late penalty"] if layout.late else []), "total", "status"]
 
 
 def csv_rows(layout: Layout, summaries: list[Summary]) -> list[list[str]]:
@@ -158,8 +164,9 @@ def csv_rows(layout: Layout, summaries: list[Summary]) -> list[list[str]]:
     for summary in summaries:
         scores = [number(summary.questions.get(q.id, 0.0)) if summary.scored else "" for q in layout.questions]
         manual = [number(summary.manual[q.id]) if q.id in summary.manual else "" for q in layout.manual]
+        late = [number(-summary.late) if summary.late else ""] if layout.late else []
         for student in summary.students or (Student(""),):
-            rows.append([student.id, student.name, student.email, summary.key, *scores, *manual,
+            rows.append([student.id, student.name, student.email, summary.key, *scores, *manual, *late,
                          number(summary.grade), summary.status])
     return rows
 

@@ -74,23 +74,6 @@ def default_jobs() -> int:
 # -- resume ------------------------------------------------------------------------------------
 
 
-def _stored(path: Path) -> dict[str, Any] | None:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def is_current(data: dict[str, Any] | None, fingerprint: str, submission_sha256: str) -> bool:
-    """A stored result a rerun keeps: same rubric, reference and grader; same files; final."""
-    if data is None:
-        return False
-    batch = data.get("extra_data", {}).get("batch", {})
-    return (batch.get("fingerprint") == fingerprint and batch.get("submission_sha256") == submission_sha256
-            and batch.get("final") is True)
-
-
 def _clean_temporaries(out: Path) -> None:
     """Half-written files of a run that was killed mid-write (write_atomically's temporaries)."""
     for folder in (out, out / "results", out / "answers"):
@@ -316,14 +299,15 @@ def _hidden_from_students(*folders: Path) -> Iterator[None]:
             os.environ[name] = before
 
 
-def _task(item: Item, spec: AssignmentSpec, *, ship: bool) -> tuple[Task, str]:
+def _task(item: Item, spec: AssignmentSpec, *, ship: bool, due: str | None = None) -> tuple[Task, str]:
+    """The task of one item; `due`: its own deadline (an extension), for the late policy."""
     from grader.batch.source import content_hash, submission_files
     from grader.batch.task import Task
 
     files = submission_files(item.path)
     sha = content_hash(files)
     meta = {"key": item.key, "students": [s.as_dict() for s in item.students], "fingerprint": spec.fingerprint,
-            "submission_sha256": sha}
+            "submission_sha256": sha, "submitted_at": item.submitted, "due": due}
     return Task(item.key, str(item.path), meta, tuple(files) if ship else None), sha
 
 
@@ -331,12 +315,13 @@ def write_pages(out: Path, summaries: list[Summary], assignment: str) -> None:
     """OUTDIR/students/<key>.html for each submission with a result; pages of others removed."""
     from grader.batch.pages import student_page
     from grader.batch.report import page_path
+    from grader.batch.stored import stored_results
     from grader.files import write_atomically
 
     (out / "students").mkdir(exist_ok=True)
     wanted = set()
     for summary in summaries:
-        data = _stored(out / "results" / f"{summary.key}.json")
+        data = stored_results(out / "results" / f"{summary.key}.json")
         if data is not None:
             page = out / page_path(summary.key)
             wanted.add(page.name)
@@ -348,17 +333,20 @@ def write_pages(out: Path, summaries: list[Summary], assignment: str) -> None:
 
 def run_batch(source: Path, assignment_name: str, out: Path, *, jobs: int | None = None, force: bool = False,
               scheduler: str | None = None, pool: str = "process", progress: Progress | None = None,
-              compare: Path | None = None, manual: Path | None = None) -> Outcome:
+              compare: Path | None = None, manual: Path | None = None, extensions: Path | None = None) -> Outcome:
     """Grade `source` into `out`; `compare`: an earlier batch's OUTDIR, for a regrade preview;
-    `manual`: the graders' filled-in manual.csv, merged into the gradebook (manual.py)."""
+    `manual`: the graders' filled-in manual.csv, merged into the gradebook (manual.py);
+    `extensions`: students' own due dates for the rubric's late policy (extensions.py)."""
     from grader.assignment import load_assignment
     from grader.batch.answers import FOLDER, store
     from grader.batch.compare import changes, lines, old_summaries, section_html
+    from grader.batch.extensions import own_due, read_extensions
     from grader.batch.gradebooks import canvas_csv
     from grader.batch.manual import KEPT, kept, merged, read_sheet, sheet_csv, sheet_html
     from grader.batch.progress import Progress
     from grader.batch.report import grades_csv, layout_of, report_html, summarize
     from grader.batch.source import open_source
+    from grader.batch.stored import is_current, stored_results
     from grader.batch.task import make_spec
     from grader.errors import GraderError
     from grader.files import write_atomically
@@ -383,6 +371,7 @@ def run_batch(source: Path, assignment_name: str, out: Path, *, jobs: int | None
         given = kept(out)
         if manual is not None:  # checked before anything is graded or written
             given = merged(given, read_sheet(manual, layout, {item.key for item in items}))
+        extended = read_extensions(extensions) if extensions is not None else {}
         results.mkdir(parents=True, exist_ok=True)
         (out / FOLDER).mkdir(exist_ok=True)  # what each returned (answers.py): sealed with the results
         if manual is not None:
@@ -392,9 +381,10 @@ def run_batch(source: Path, assignment_name: str, out: Path, *, jobs: int | None
         summaries: dict[str, Summary] = {}
         todo: list[Task] = []
         for item in items:
-            task, sha = _task(item, spec, ship=scheduler is not None)
-            stored = None if force else _stored(results / f"{item.key}.json")
-            if is_current(stored, spec.fingerprint, sha):
+            task, sha = _task(item, spec, ship=scheduler is not None, due=own_due(item, extended))
+            stored = None if force else stored_results(results / f"{item.key}.json")
+            times = {"submitted_at": task.meta["submitted_at"], "due": task.meta["due"]}
+            if is_current(stored, spec.fingerprint, sha, times):
                 assert stored is not None
                 summaries[item.key] = summarize(stored)
             else:

@@ -48,6 +48,7 @@ import tempfile
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -79,6 +80,8 @@ class Item:
     key: str  # unique in the batch, safe as a file name: names results/<key>.json
     path: Path  # a file or a folder; may not exist (a student in the metadata without files)
     students: tuple[Student, ...] = ()
+    submitted: str | None = None  # when it was handed in (ISO 8601), where the source says (a Gradescope export)
+    due: str | None = None  # the submitters' own due date (an extension), where the source says
 
 
 @dataclass
@@ -191,9 +194,8 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value).strip()
 
 
-def parse_metadata(text: str, where: str = METADATA) -> dict[str, tuple[Student, ...]]:
-    """Submission folder name → its submitters, from Gradescope's submission_metadata.yml."""
-    merged: dict[str, tuple[Student, ...]] = {}
+def _metadata_entries(text: str, where: str) -> Iterator[tuple[str, dict[Any, Any]]]:
+    """Each submission folder's entry in Gradescope's submission_metadata.yml."""
     for chunk in re.split(r"^\.\.\.[ \t]*$", text, flags=re.MULTILINE):
         if not chunk.strip() or chunk.strip() == "---":
             continue
@@ -206,18 +208,53 @@ def parse_metadata(text: str, where: str = METADATA) -> dict[str, tuple[Student,
         if not isinstance(data, dict):
             raise GraderError(f"{where}: expected a mapping of submission folders, found {type(data).__name__}")
         for key, entry in data.items():
-            if not isinstance(entry, dict) or _field(entry, "submitters") is None:
-                continue  # not a submission (Gradescope's own bookkeeping, if any)
-            submitters = _field(entry, "submitters") or []
-            students = tuple(
-                Student(_text(_field(s, "sid")), _text(_field(s, "name")), _text(_field(s, "email")))
-                for s in submitters if isinstance(s, dict)
-            )
-            name = str(key).lstrip(":")
-            if name in merged:
-                raise GraderError(f"{where}: submission {name} is listed twice")
-            merged[name] = students
+            if isinstance(entry, dict) and _field(entry, "submitters") is not None:
+                yield str(key).lstrip(":"), entry  # (else not a submission: Gradescope's own bookkeeping)
+
+
+def parse_metadata(text: str, where: str = METADATA) -> dict[str, tuple[Student, ...]]:
+    """Submission folder name → its submitters, from Gradescope's submission_metadata.yml."""
+    merged: dict[str, tuple[Student, ...]] = {}
+    for name, entry in _metadata_entries(text, where):
+        submitters = _field(entry, "submitters") or []
+        students = tuple(
+            Student(_text(_field(s, "sid")), _text(_field(s, "name")), _text(_field(s, "email")))
+            for s in submitters if isinstance(s, dict)
+        )
+        if name in merged:
+            raise GraderError(f"{where}: submission {name} is listed twice")
+        merged[name] = students
     return merged
+
+
+def _moment(value: Any) -> str | None:
+    """A metadata time as ISO 8601 text with its offset: a YAML timestamp, text, or Ruby's
+    TimeWithZone mapping ({utc: ..., zone: ...}); None for what is none of these."""
+    if isinstance(value, dict):
+        value = value.get("utc", value.get(":utc"))
+        if isinstance(value, datetime) and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)  # (PyYAML gives a naive UTC time for a trailing Z)
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).isoformat()
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    return None
+
+
+def parse_times(text: str, where: str = METADATA) -> dict[str, tuple[str | None, str | None]]:
+    """Submission folder name → (when it was submitted, the submitters' own due date when the
+    metadata gives one: an extension, the latest of a group's)."""
+    times: dict[str, tuple[str | None, str | None]] = {}
+    for name, entry in _metadata_entries(text, where):
+        own = []
+        for submitter in _field(entry, "submitters") or []:
+            mine = _field(submitter, "assignment") if isinstance(submitter, dict) else None
+            due = _moment(_field(mine, "due_date")) if isinstance(mine, dict) else None
+            if due:
+                own.append(due)
+        latest = max(own, key=lambda d: datetime.fromisoformat(d.replace("Z", "+00:00"))) if own else None
+        times[name] = (_moment(_field(entry, "created_at")), latest)
+    return times
 
 
 # -- discovery -------------------------------------------------------------------------
@@ -268,10 +305,12 @@ def _folder_items(root: Path, expected: str) -> tuple[list[Item], list[str]]:
 
 
 def _gradescope_items(root: Path) -> tuple[list[Item], list[str]]:
-    metadata = parse_metadata((root / METADATA).read_text(encoding="utf-8"), str(root / METADATA))
+    text = (root / METADATA).read_text(encoding="utf-8")
+    metadata, times = parse_metadata(text, str(root / METADATA)), parse_times(text, str(root / METADATA))
     names = sorted(set(metadata) | {e.name for e in _entries(root) if e.is_dir()})
     keys = _unique([safe_key(name) for name in names])
-    items = [Item(key, root / name, metadata.get(name, ())) for key, name in zip(keys, names, strict=True)]
+    items = [Item(key, root / name, metadata.get(name, ()), *times.get(name, (None, None)))
+             for key, name in zip(keys, names, strict=True)]
     ignored = [e.name for e in _entries(root) if e.is_file() and e.name != METADATA]
     return items, ignored
 

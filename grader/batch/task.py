@@ -173,6 +173,7 @@ def grade_task(task: Task, spec: AssignmentSpec) -> Done:
     from grader.boundary import zygote
     from grader.errors import GraderError, MissingFile
     from grader.grading import grade
+    from grader.late import applied
     from grader.results import to_results
     from grader.text import cap, clean
 
@@ -188,7 +189,8 @@ def grade_task(task: Task, spec: AssignmentSpec) -> Done:
                 report = grade(assignment, path)
             except GraderError as error:  # as Gradescope says it: not a path of this machine
                 raise type(error)(str(error).replace(str(path), "your submission")) from None
-        results = to_results(report)
+        results = applied(to_results(report), assignment.rubric.late, task.meta.get("submitted_at"),
+                          task.meta.get("due"))
         status = status_of(report)
         answers = record(report, task.meta)
     except MissingFile as error:  # misnamed, or not handed in: the same message as on Gradescope

@@ -53,6 +53,7 @@ def _grade_here(paths: AutograderPaths, name: str | None, container_mb: int, gra
     from grader.assignment import load_assignment
     from grader.files import write_atomically
     from grader.grading import Report, grade
+    from grader.late import applied
     from grader.results import to_results
     from grader.submission import locate
 
@@ -83,7 +84,9 @@ def _grade_here(paths: AutograderPaths, name: str | None, container_mb: int, gra
 
     # The folder, not the file: its helper modules and data go with it, as in `grader grade FOLDER`.
     report = grade(fitted, paths.submission, on_check=keep_fallback_current)
-    results = to_results(report)
+    meta = read_submission_metadata(paths.metadata)  # the late policy's times: Gradescope's, extensions too
+    results = applied(to_results(report), assignment.rubric.late, meta.get("created_at"), meta.get("own_due_date"),
+                      meta.get("due_date"))
     not_run = [r.case.key for r in report.checks if r.outcome.status == "not_run"]
     if not_run:
         info["not_run"] = not_run

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import shutil
 import signal
 import struct
@@ -12,7 +13,6 @@ import subprocess
 import sys
 import time
 import zipfile
-import re
 import zlib
 from dataclasses import replace
 from html.parser import HTMLParser
@@ -23,8 +23,9 @@ import pytest
 from grader.assignment import Assignment, load_assignment
 from grader.batch.progress import Progress
 from grader.batch.report import BAR, layout_of, number
-from grader.batch.run import is_current, run_batch
+from grader.batch.run import run_batch
 from grader.batch.source import Student, discover, open_source, parse_metadata
+from grader.batch.stored import is_current
 from grader.batch.task import Task, _load, fingerprint, grade_task, make_spec
 from grader.cli import main
 from grader.errors import GraderError
@@ -322,6 +323,34 @@ def test_gradescope_export_zip(tmp_path: Path, hw2: Assignment) -> None:
     assert "no hw2.py" in misnamed["submission_error"] and "homework2.py" in misnamed["submission_error"]
     missing = json.loads((out / "results" / "submission_300000005.json").read_text())["extra_data"]
     assert "your submission holds no files (expected hw2.py)" in missing["submission_error"]
+
+
+@pytest.mark.child
+def test_the_late_policy_reads_the_exports_times_and_extensions_and_a_sheet_of_them(tmp_path: Path) -> None:
+    from tests.support import HW2_RUBRIC, rubric_variant
+
+    due = "2024-10-01T12:00:00-07:00"
+    rubric = rubric_variant(HW2_RUBRIC, tmp_path / "rubric" / "hw2.yaml", pin_reference=True,
+                            late={"due": due, "penalty": 0.1, "grace_minutes": 15, "max_penalty": 0.25})
+    sheet = tmp_path / "extensions.csv"  # Alan's extension covers his group's submission (with Grace)
+    sheet.write_text("email,due\nALAN@example.edu,2024-10-02T00:00:00-07:00\n")
+    out = tmp_path / "out"
+    run_batch(GRADESCOPE, str(rubric), out, jobs=2, pool="thread", extensions=sheet)
+    rows = {r["submission"]: r for r in read_csv(out / "grades.csv")}
+    # Ada handed in 21:14 on the due day, 9 h 14 min late: one started day after the grace period, 10% of 6.5.
+    assert (rows["submission_300000001"]["late penalty"], rows["submission_300000001"]["total"]) == ("-0.65", "5.85")
+    assert (rows["submission_300000002"]["late penalty"], rows["submission_300000002"]["total"]) == ("", "5.75")
+    # Barbara's own due date in the export's metadata (an extension) is after she handed in.
+    assert (rows["submission_300000004"]["late penalty"], rows["submission_300000004"]["total"]) == ("", "6.25")
+    ada = json.loads((out / "results" / "submission_300000001.json").read_text())
+    assert "Submitted 9 hours 14 minutes after the due date (2024-10-01T12:00:00-07:00)" in ada["output"]
+    run_batch(GRADESCOPE, str(rubric), out, jobs=2, pool="thread")  # the extension withdrawn: graded again
+    rows = {r["submission"]: r for r in read_csv(out / "grades.csv")}
+    assert rows["submission_300000002"]["late penalty"] == "-0.575"  # 21:55, 9 h 55 min late: 10% of 5.75
+    bad = tmp_path / "bad.csv"
+    bad.write_text("email,due\nada@example.edu,tomorrow\n")
+    with pytest.raises(GraderError, match=re.escape("bad.csv:2: due: Invalid isoformat string: 'tomorrow'")):
+        run_batch(GRADESCOPE, str(rubric), out, jobs=2, pool="thread", extensions=bad)
 
 
 # -- resume ----------------------------------------------------------------------------------

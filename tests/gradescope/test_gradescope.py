@@ -507,6 +507,30 @@ def test_a_file_one_folder_down_beside_litter_is_graded(source, tmp_path, result
 
 
 @pytest.mark.child
+def test_the_late_policy_holds_on_gradescope_against_each_students_own_due_date(source, tmp_path, results_schema):
+    files = {"hw2.py": (EXAMPLES / "correct.py").read_text()}
+    late = {"penalty": 0.25, "per": "day", "max_penalty": 0.5}
+    meta = {**METADATA, "created_at": "2025-03-04T01:00:00-08:00"}  # 26 hours after the assignment's due date
+    on_time = MANIFEST["correct.py"].score
+    for users, expected, said in (
+            (METADATA["users"], on_time * 0.5, "Submitted 1 day 2 hours after the due date"),  # 2 days: 50%
+            ([{**METADATA["users"][0], "assignment": {"due_date": "2025-03-04T12:00:00-08:00"}}], on_time,
+             None)):  # an extension on Gradescope: on time
+        root = layout(tmp_path / f"autograder-{len(users)}", source, files, meta={**meta, "users": users})
+        rubric_variant(root / "source" / "rubrics" / "hw2.yaml", root / "source" / "rubrics" / "hw2.yaml", late=late)
+        run = run_here(root, "--assignment", "hw2")
+        assert run.returncode == 0, run.stderr
+        data = results_of(root, results_schema)
+        assert data["score"] == pytest.approx(expected)
+        penalties = [t for t in data["tests"] if "late" in t.get("tags", [])]
+        if said is None:
+            assert penalties == []
+        else:
+            assert penalties[0]["score"] == pytest.approx(-on_time * 0.5) and said in penalties[0]["output"]
+            assert "25% per day late, at most 50%" in penalties[0]["output"] and said in data["output"]
+
+
+@pytest.mark.child
 def test_run_autograder_writes_results_even_without_a_grader(source, tmp_path, results_schema):
     root = layout(tmp_path / "autograder", source, {"hw2.py": "x = 1\n"})
     (root / "results" / "results.json").write_text('{"score": 100}')  # forged before the run: removed

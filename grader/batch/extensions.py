@@ -1,0 +1,57 @@
+"""Per-student extensions for a batch (`grader batch ... --extensions FILE.csv`): a CSV with a
+student column (`id`, `sid` or `email`, as the source names students) and a `due` column (ISO 8601
+with its time zone). A group's deadline is the latest of its members'. Checked before anything
+is graded: a bad row is one message with its line."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+from pathlib import Path
+
+from grader.batch.source import Item
+from grader.errors import GraderError
+from grader.late import parse_time
+
+MAX_BYTES = 4 << 20
+STUDENT_COLUMNS = ("id", "sid", "email")
+
+
+def read_extensions(path: Path) -> dict[str, datetime]:
+    """Student id or e-mail (lower case) → their own due date."""
+    try:
+        if path.stat().st_size > MAX_BYTES:
+            raise GraderError(f"{path}: larger than {MAX_BYTES >> 20} MB; is it the extensions sheet?")
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        raise GraderError(f"{path}: cannot be read ({error})") from None
+    rows = csv.DictReader(io.StringIO(text))
+    header = rows.fieldnames or []
+    who = [name for name in STUDENT_COLUMNS if name in header]
+    if "due" not in header or not who:
+        raise GraderError(f"{path}:1: needs a `due` column and one of {', '.join(STUDENT_COLUMNS)}")
+    out: dict[str, datetime] = {}
+    for line, row in enumerate(rows, start=2):
+        students = [str(row.get(name) or "").strip().lower() for name in who]
+        if not any(students) and not str(row.get("due") or "").strip():
+            continue
+        try:
+            due = parse_time(str(row.get("due") or ""))
+        except ValueError as error:
+            raise GraderError(f"{path}:{line}: due: {error}") from None
+        if not any(students):
+            raise GraderError(f"{path}:{line}: no student ({', '.join(who)}) for this due date")
+        for student in filter(None, students):
+            out[student] = due
+    return out
+
+
+def own_due(item: Item, extensions: dict[str, datetime]) -> str | None:
+    """The submission's own deadline: the latest of the metadata's and its students' extensions."""
+    found = [parse_time(item.due)] if item.due else []
+    for student in item.students:
+        for name in (student.id, student.email):
+            if name and name.lower() in extensions:
+                found.append(extensions[name.lower()])
+    return max(found).isoformat() if found else None
