@@ -121,7 +121,8 @@ def _group_json(group: Group) -> dict[str, Any]:
     made = group.snippet
     return {"function": group.function, "members": list(group.members), "known": group.known,
             "clusters": [_cluster_json(c) for c in group.clusters],
-            "snippet": None if made is None else {"function": made.function, "yaml": made.yaml, "python": made.python,
+            "snippet": None if made is None else {"function": made.function, "yaml": made.yaml,
+                                                  "checks": dict(made.items), "python": made.python,
                                                   "mutant": made.mutant}}
 
 

@@ -24,9 +24,13 @@ from grader.judging import has_nonfinite
 @dataclass(frozen=True)
 class Snippet:
     function: str  # the new reference function's name
-    yaml: str  # the `mistakes:` item, to paste under the check
+    items: tuple[tuple[str, str], ...]  # (check key, the `mistakes:` YAML to paste under that check)
     python: str  # the function, to paste into the reference module
     mutant: str | None = None  # the mutant it comes from, or None: a stub to write
+
+    @property
+    def yaml(self) -> str:
+        return "\n".join(text for _, text in self.items)
 
 
 def fresh_name(base: str, taken: set[str]) -> str:
@@ -124,10 +128,10 @@ def snippet(group: list[Cluster], case: Case, reference: ModuleType, taken: set[
                   f"    # TODO: the wrong formula these students used ({_comment(where)}):\n"
                   f"    # compute what {first.reference} computes, with their mistake made.\n"
                   f"    raise NotImplementedError(\"{name}: write the wrong formula\")\n")
-    lines = []
+    items = []
     for check in dict.fromkeys(c.check for c in group):
         cluster = next(c for c in group if c.check == check)
-        lines += [
+        lines = [
             f"# under check {json.dumps(cluster.check_name)} of question {json.dumps(cluster.question)} "
             f"({check}); if it has `mistakes:` already, add only the item",
             "mistakes:",
@@ -137,7 +141,8 @@ def snippet(group: list[Cluster], case: Case, reference: ModuleType, taken: set[
         ]
         if any(has_nonfinite(c.value) for c in group if c.check == check):
             lines.append("    nonfinite: true  # the answer holds NaN or inf")
-    return Snippet(name, "\n".join(lines) + "\n", python, source)
+        items.append((check, "\n".join(lines) + "\n"))
+    return Snippet(name, tuple(items), python, source)
 
 
 def groups(clusters: Iterable[Cluster], cases: Iterable[Case], reference: ModuleType) -> list[Group]:
