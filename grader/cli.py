@@ -203,6 +203,17 @@ def read_results(path: Path) -> Results:
                           f"{where}: {first['msg']}") from None
 
 
+def _new(args: argparse.Namespace) -> int:
+    from grader.skeleton import write_skeleton
+
+    folder = Path(args.into)
+    for path in write_skeleton(args.name, folder):
+        print(f"wrote {path}")
+    rubric = folder / "rubrics" / f"{args.name}.yaml"
+    print(f"next: grader validate --assignment {rubric}   (then edit the four files, and validate again)")
+    return 0
+
+
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser; given the command about to run, only what that command needs is imported."""
     parser = argparse.ArgumentParser(prog="grader", description=DESCRIPTION)
@@ -241,6 +252,15 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
                     "below the table.")
     show.add_argument("results", help="the results.json file")
     show.set_defaults(run=_show)
+
+    new = commands.add_parser(
+        "new", help="write a new assignment's files, ready to edit",
+        description="Write the skeleton of an assignment: rubrics/NAME.yaml, reference/NAME.py, templates/NAME.py "
+                    "and submissions_example/NAME/ (two examples and their expected.yaml). It validates as "
+                    "written; edit it from there. Nothing is overwritten.")
+    new.add_argument("name", help="the assignment's name (lower case), e.g. hw3")
+    new.add_argument("--into", default=".", help="the course folder to write into (default: here)")
+    new.set_defaults(run=_new)
 
     if command not in ("grade", "validate", "show"):  # their modules are not needed (and cost ~60 ms)
         for name in _COMMAND_MODULES:
