@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import json
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from grader.batch.clusters import Cluster
-from grader.batch.collusion import Pair
-from grader.batch.findings import Findings
 from grader.batch.report import STYLE, page_path
-from grader.batch.snippets import Group
+
+if TYPE_CHECKING:  # (findings.py imports this module to write the page)
+    from grader.batch.clusters import Cluster
+    from grader.batch.collusion import Pair
+    from grader.batch.findings import Findings
+    from grader.batch.snippets import Group
 
 EXTRA_STYLE = ("pre{background:#f5f7fa;border:1px solid #d9e2ec;border-radius:6px;padding:8px;overflow-x:auto;"
                "font-size:13px;margin:4px 0}code{font-size:13px}.known{color:#627d98}"

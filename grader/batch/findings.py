@@ -115,7 +115,7 @@ def read_records(out: Path, current: str) -> tuple[list[Answers], dict[str, str]
 
 def _mutant_results(assignment: Assignment, options: Options, findings: Findings) -> list[Any]:
     try:
-        from grader.mutants import run_mutants  # type: ignore[attr-defined,unused-ignore]
+        from grader.mutants import run_mutants
     except ImportError:
         findings.mutants = "not run: this grader has no grader.mutants"
         return []

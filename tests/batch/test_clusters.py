@@ -340,6 +340,14 @@ def test_a_class_batch_finds_the_shared_mistake_and_the_snippet_names_it(stats: 
     # after the fact, without grading again: the same findings
     assert main(["clusters", str(out), "--assignment", str(STATS_RUBRIC)]) == 0
     assert json.loads((out / "clusters.json").read_text()) == data
+    # with the reference's mutants (grader.mutants): the one that drops the mean is hal's and ivy's answer
+    assert main(["clusters", str(out), "--assignment", str(STATS_RUBRIC), "--mutants", "--jobs", "2"]) == 0
+    with_mutants = json.loads((out / "clusters.json").read_text())
+    assert re.fullmatch(r"\d+ mutant\(s\) of the reference run and matched", with_mutants["mutants"])
+    uncentered = next(g for g in with_mutants["groups"] if g["members"] == ["hal", "ivy"] and g["function"] ==
+                      "standardize")
+    for cluster in uncentered["clusters"]:
+        assert any(m["own"] and "x.mean()" in m["description"] for m in cluster["mutants"]), cluster
     # the snippet, pasted, names the mistake: loading works, validate agrees, the students' answers are recognized
     group = next(g for g in groups(cluster_answers(stats.cases, [read(p) for p in sorted((out / "answers").glob("*"))]),
                                    stats.cases, stats.reference) if g.members == ("ann", "ben", "cal"))
