@@ -5,6 +5,7 @@ them, the collusion signal, the page, and (one real batch) `grader batch --clust
 from __future__ import annotations
 
 import ast
+import base64
 import json
 import re
 import shutil
@@ -361,3 +362,56 @@ def test_a_class_batch_finds_the_shared_mistake_and_the_snippet_names_it(stats: 
                        f"  mistakes: [{json.dumps(name)}]\n")
     assert main(["validate", "--assignment", str(rubric)]) == 0, capsys.readouterr()
     assert "consistent" in capsys.readouterr().out
+
+
+# -- an OUTDIR read back, and the command's usage errors ------------------------------------------
+
+
+def _outdir(tmp_path: Path, stats: Assignment, records: dict[str, Any]) -> Path:
+    """An OUTDIR as a batch leaves it: results with their batch data, and the given answers files
+    (text as it is; a dict: a record of those wrong answers)."""
+    from grader.batch.answers import FORMAT, VERSION
+    from grader.batch.task import fingerprint
+
+    out = tmp_path / "out"
+    (out / "results").mkdir(parents=True)
+    (out / "answers").mkdir()
+    current = fingerprint(STATS_RUBRIC.resolve(), stats.reference_path.resolve())
+    for key, given in records.items():
+        batch = {"key": key, "students": [{"name": f"Student {key}"}], "fingerprint": current,
+                 "submission_sha256": "s", "status": "graded", "final": True}
+        (out / "results" / f"{key}.json").write_text(json.dumps({"extra_data": {"batch": batch}}))
+        if isinstance(given, dict):
+            cases = [{"case": case, "passed": False, "mistake": None,
+                      "value": base64.b64encode(_answer(case, value).encoded).decode()}
+                     for case, value in given.items()]
+            given = json.dumps({"format": FORMAT, "version": VERSION, "key": key, "fingerprint": current,
+                                "submission_sha256": "s", "cases": cases, "cut": []})
+        if given is not None:
+            (out / "answers" / f"{key}.json").write_text(given)
+    return out
+
+
+def test_an_outdir_with_missing_and_hostile_records_gives_notes_not_a_traceback(stats: Assignment,
+                                                                               tmp_path: Path) -> None:
+    from grader.batch.findings import find
+
+    out = _outdir(tmp_path, stats, {"a": {"1/fixed-sample": 9.5}, "b": {"1/fixed-sample": 9.5},
+                                    "c": None, "d": "[" * 50_000, "e": "x" * (4 << 20)})
+    findings = find(out, stats, Options())
+    assert findings.records == 2 and [g.members for g in findings.groups] == [("a", "b")]
+    assert findings.names["a"] == "Student a"
+    notes = "\n".join(findings.notes)
+    assert "d.json: not JSON (RecursionError)" in notes  # 50,000 nested brackets
+    assert "e.json: 4.0 MB, more than the 3.0 MB" in notes
+    assert "1 graded submission(s) have no answers/ record" in notes and ": c" in notes
+
+
+def test_the_clusters_command_says_what_is_wrong_in_one_line(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["clusters", str(tmp_path), "--assignment", str(STATS_RUBRIC)]) == 2
+    assert "is no batch's output folder (it has no results/)" in capsys.readouterr().err
+    (tmp_path / "results").mkdir()
+    assert main(["clusters", str(tmp_path), "--assignment", str(STATS_RUBRIC), "--cluster-min-size", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "--cluster-min-size must be at least 2" in err and "Traceback" not in err
