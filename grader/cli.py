@@ -38,6 +38,7 @@ _COMMAND_MODULES: tuple[str, ...] = ("grader.batch.cli", "grader.kit.cli", "grad
 def _grade(args: argparse.Namespace) -> int:
     from grader.boundary import portable, prefetch
     from grader.paths import resolve_rubric
+    from grader.submission import submission_problem
 
     # Every usage error first: no warm worker or child has started yet, so none can be left
     # to complain (a worker still booting prints a BrokenPipeError when its socket closes).
@@ -77,23 +78,6 @@ def _warm_worker() -> Iterator[None]:
             if warm is not None and warm.alive:  # (not reaped yet: its pid is still its own)
                 with contextlib.suppress(OSError):
                     os.kill(warm.pid, signal.SIGKILL)
-
-
-_SUBMISSION_SUFFIXES = (".py", ".ipynb")
-
-
-def submission_problem(path: Path) -> str | None:
-    """Why the file named on the command line is no submission (one line), or None.
-
-    Only its kind is judged here (README.md, a .csv): that is a mistake of whoever typed the
-    command. A .py or .ipynb whose content is not Python (a zip, binary, NUL bytes) is a
-    student's submission all the same: it is graded, as on Gradescope, and its results say why
-    it scores 0 (a grade is always written, whatever the submission holds)."""
-    if path.is_dir() or not os.path.lexists(path) or path.is_symlink():
-        return None
-    if path.suffix.lower() not in _SUBMISSION_SUFFIXES:
-        return f"{path}: not a submission: give a .py file, a .ipynb notebook, or a folder holding one"
-    return None
 
 
 def _refuse_output_file(option: str, value: str | None, example: str) -> None:

@@ -2,9 +2,10 @@
 
 Checks that the template defines every function the rubric calls, with the reference's
 parameters (read with `ast`, never imported); that no known mistake is one that can never be
-recognized; that the reference scores full marks on every autograded check; and that every
-example submission scores what its manifest (`expected.yaml` beside it) declares, failing
-exactly the checks it lists. Every problem is one line, with a file and a line where there is one.
+recognized, and that each is named by its own check; that the reference scores full marks on
+every autograded check; and that every example submission scores what its manifest
+(`expected.yaml` beside it) declares, failing exactly the checks it lists. Every problem is one
+line, with a file and a line where there is one.
 """
 
 from __future__ import annotations
@@ -313,9 +314,36 @@ def mistake_problems(assignment: Assignment) -> list[str]:
     return problems
 
 
+def unrecognized_mistakes(assignment: Assignment) -> list[str]:
+    """Known mistakes their own check does not name: each mistake's output (the reference's, computed
+    when the cases were prepared: trusted) judged here as a student's answer. It must fail the check
+    and be named as that mistake; one passing, or named as another, can never be told apart."""
+    from grader.boundary.outcome import Outcome
+    from grader.judging import judge
+
+    loaded, judges, problems, said = assignment.loaded, assignment.judges(), [], set()
+    for case in assignment.cases:
+        base = check_key(case.question, case.check)
+        for index, (spec, (_, output)) in enumerate(zip(case.check.mistakes, case.mistakes, strict=True)):
+            if (base, spec.name) in said or (has_nonfinite(output) and not spec.nonfinite):  # (mistake_problems)
+                continue
+            result = judge(case, Outcome("ok", value=output), judges, assignment.rubric.limits.judge_seconds)
+            if result.mistake == spec.name and not result.passed:
+                continue
+            said.add((base, spec.name))
+            why = ("passes the check: its output is accepted as right" if result.passed
+                   else f"is named {result.mistake!r} instead" if result.mistake
+                   else f"is not recognized ({_why(result)})")
+            qi = next(i for i, q in enumerate(loaded.rubric.questions) if q is case.question)
+            ci = next(i for i, c in enumerate(case.question.checks) if c is case.check)
+            line = loaded.line_of("questions", qi, "checks", ci, "mistakes", index)
+            problems.append(f"{loaded.path}:{line}: {case.key}: the mistake {spec.name!r} {why}")
+    return problems
+
+
 def validate(assignment: Assignment, examples: Path | None = None) -> list[str]:
     """Every inconsistency found, one line each; empty when all agree."""
-    problems = [*template_problems(assignment), *mistake_problems(assignment)]
+    problems = [*template_problems(assignment), *mistake_problems(assignment), *unrecognized_mistakes(assignment)]
     installed = [*grader_requirements(), *assignment.rubric.environment.packages]
     for name in reference_imports_outside(assignment.reference_path, installed):
         problems.append(f"the reference {assignment.reference_path.name} imports {name}, which neither the grader nor "
