@@ -374,6 +374,30 @@ def _describe(error: Any) -> str:
     return f"{loc}: {message}" if loc else message
 
 
+def _unclosed_bracket(text: str, end: int) -> tuple[str, int] | None:
+    """The innermost `[` or `{` still open at `end` (with its 1-based line), outside quotes and
+    comments: where a flow collection that never closes began."""
+    stack: list[tuple[str, int]] = []
+    line, quote, comment, previous = 1, "", False, " "
+    for char in text[:end]:
+        if char == "\n":
+            line, comment = line + 1, False
+        elif comment:
+            pass
+        elif quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"" and previous in " \t[{,:":  # a quoted scalar begins (not "it's")
+            quote = char
+        elif char == "#" and previous in " \t":
+            comment = True
+        elif char in "[{":
+            stack.append((char, line))
+        elif char in "]}" and stack:
+            stack.pop()
+        previous = char
+    return stack[-1] if stack else None
+
+
 def parse_rubric(text: str, path: Path) -> LoadedRubric:
     """Validate rubric text; raises RubricError with the file and line of the first problem."""
     import yaml
@@ -386,7 +410,11 @@ def parse_rubric(text: str, path: Path) -> LoadedRubric:
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark is not None else None
-        raise RubricError(str(path), line, f"YAML syntax error: {error.problem}") from None
+        opened = _unclosed_bracket(text, mark.index) if mark is not None else None
+        # The parser notices a problem where it stops: an unclosed bracket may have opened lines before.
+        where = f" (the `{opened[0]}` opened on line {opened[1]} is not closed)" \
+            if opened is not None and opened[1] != line else ""
+        raise RubricError(str(path), line, f"YAML syntax error: {error.problem}{where}") from None
     except yaml.YAMLError as error:
         raise RubricError(str(path), None, f"YAML error: {error}") from None
     finally:

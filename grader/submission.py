@@ -151,3 +151,21 @@ def companions(graded: Path, file_bytes: int, total_bytes: int, leave_out: Seque
 
     walk(graded.parent, "", 0)
     return Companions(tuple(files), tuple(left_out))
+
+
+SUBMISSION_SUFFIXES = (".py", ".ipynb")
+
+
+def submission_problem(path: Path) -> str | None:
+    """Why the file named on the command line (`grader grade`, `grader check`) is no submission
+    (one line), or None.
+
+    Only its kind is judged here (README.md, a .csv): that is a mistake of whoever typed the
+    command. A .py or .ipynb whose content is not Python (a zip, binary, NUL bytes) is a
+    student's submission all the same: it is graded, as on Gradescope, and its results say why
+    it scores 0 (a grade is always written, whatever the submission holds)."""
+    if path.is_dir() or not os.path.lexists(path) or path.is_symlink():
+        return None
+    if path.suffix.lower() not in SUBMISSION_SUFFIXES:
+        return f"{path}: not a submission: give a .py file, a .ipynb notebook, or a folder holding one"
+    return None

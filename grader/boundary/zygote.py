@@ -264,7 +264,10 @@ def serve() -> NoReturn:
     # in a child then does not walk (and so copy, page by page) the zygote's objects.
     gc.collect()
     gc.freeze()
-    control.sendall(b"ready")
+    try:
+        control.sendall(b"ready")
+    except OSError:  # the grader exited while this worker booted (a usage error): leave without a word
+        os._exit(0)
     while True:
         try:
             message, fds, flags, _ = socket.recv_fds(control, _MAX_REQUEST, 8)

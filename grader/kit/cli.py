@@ -20,8 +20,13 @@ def _student_kit(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
+    from grader.errors import GraderError
     from grader.kit.check import run_check
+    from grader.submission import submission_problem
 
+    problem = submission_problem(Path(args.submission))
+    if problem:  # README.md, a .csv: refused before anything runs, as `grader grade` refuses it
+        raise GraderError(problem)
     return run_check(Path(args.submission), Path(args.kit) if args.kit else None, args.question, args.show_output)
 
 

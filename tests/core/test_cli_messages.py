@@ -156,6 +156,8 @@ def test_a_non_python_file_is_refused(tmp_path: Path) -> None:
     line = one_line_error(run("grade", "README.md", "--assignment", "hw2", "--json", results))
     assert line == "grader: README.md: not a submission: give a .py file, a .ipynb notebook, or a folder holding one"
     assert not results.exists()
+    checked = one_line_error(run("check", "README.md"))  # the student kit's check refuses it the same way
+    assert checked == "grader: README.md: not a submission: give a .py file, a .ipynb notebook, or a folder holding one"
 
 
 @pytest.mark.parametrize(("content", "why"), [

@@ -45,6 +45,13 @@ def test_yaml_syntax_error_names_its_line(tmp_path):
     assert error.line is not None and abs(error.line - line_number(text, "[Normalize")) <= 1
 
 
+def test_an_unclosed_bracket_is_named_where_it_opened_too(tmp_path):
+    text = GOOD.replace("    name: Normalize", "    name: [Normalize,")  # never closed: noticed lines later
+    error = rubric_error(text, tmp_path)
+    assert f"(the `[` opened on line {line_number(text, '[Normalize')} is not closed)" in str(error)
+    assert error.line is not None and error.line > line_number(text, "[Normalize")
+
+
 def test_unknown_comparator_names_its_line(tmp_path):
     text = GOOD.replace("compare: {name: numeric, rtol: 1.0e-9}", "compare: {name: numerc, rtol: 1.0e-9}")
     error = rubric_error(text, tmp_path)
