@@ -158,8 +158,8 @@ def _check_fields(case: Case, *, with_mistakes: bool, feedback: str) -> dict[str
     if check.call_seconds is not None:
         fields["call_seconds"] = check.call_seconds
     if with_mistakes:
-        fields["mistakes"] = [{"name": m.name, "function": "", "message": m.message, "credit": m.credit}
-                              for m in check.mistakes]
+        fields["mistakes"] = [{"name": m.name, "function": "", "message": m.message, "credit": m.credit,
+                               "nonfinite": m.nonfinite} for m in check.mistakes]
     if check.depends_on:
         fields["depends_on"] = list(check.depends_on)
     if check.carry_forward is not None:  # (the kit cannot carry it forward: it says so, grading does it)

@@ -344,6 +344,9 @@ def test_the_late_policy_reads_the_exports_times_and_extensions_and_a_sheet_of_t
     assert (rows["submission_300000004"]["late penalty"], rows["submission_300000004"]["total"]) == ("", "6.25")
     ada = json.loads((out / "results" / "submission_300000001.json").read_text())
     assert "Submitted 9 hours 14 minutes after the due date (2024-10-01T12:00:00-07:00)" in ada["output"]
+    canvas = list(csv.reader((out / "canvas.csv").read_text().splitlines()))  # the penalized totals, by SIS id
+    assert [(r[2], r[5]) for r in canvas[2:]] == [("20240001", "5.85"), ("20240002", "5.75"), ("20240003", "5.75"),
+                                                  ("20240004", ""), ("20240005", "6.25"), ("20240006", "")]
     run_batch(GRADESCOPE, str(rubric), out, jobs=2, pool="thread")  # the extension withdrawn: graded again
     rows = {r["submission"]: r for r in read_csv(out / "grades.csv")}
     assert rows["submission_300000002"]["late penalty"] == "-0.575"  # 21:55, 9 h 55 min late: 10% of 5.75

@@ -193,6 +193,35 @@ def entropies(P):
     assert "This looks like a known mistake: log of zero. Your entropy is NaN: you took log(0)" in test["output"]
 
 
+@pytest.mark.child
+def test_the_student_kit_names_a_nan_mistake_too(tmp_path: Path) -> None:
+    """Random rows (not a fixed answer, so the kit carries the mistake's output): the kit's check
+    must read `nonfinite` as grading does."""
+    generator = '''
+
+def rows_with_a_zero(rng):
+    P = rng.dirichlet(np.ones(3), size=2)
+    P[0] = [P[0, 0], 1.0 - P[0, 0], 0.0]
+    return {"P": P}
+'''
+    mistake = {"name": "log of zero", "function": "entropies_with_log_zero", "nonfinite": True,
+               "message": "Your entropy is NaN: you took log(0)."}
+    edit = check("5", "entropies", function="entropies", compare="numeric", mistakes=[mistake],
+                 inputs={"generator": "rows_with_a_zero", "seed": 3})
+    rubric = course(tmp_path / "course", edit, reference=ENTROPY_REFERENCE + generator,
+                    template_source=TEMPLATE + "\n\ndef entropies(P):\n    raise NotImplementedError\n")
+    kit = tmp_path / "kit"
+    assert grader("student-kit", "--assignment", str(rubric), "--out", str(kit)).returncode == 0
+    (kit / "tiny.py").write_text((TINY / "submissions" / "correct.py").read_text() + """
+
+def entropies(P):
+    return -(P * np.log(P)).sum(axis=1)
+""")
+    run = subprocess.run([sys.executable, "-m", "grader", "check", "tiny.py", "--question", "5"], cwd=kit,
+                         capture_output=True, text=True, timeout=300)
+    assert "known mistake: log of zero" in run.stdout, run.stdout + run.stderr
+
+
 def test_a_nan_mistake_is_named_only_for_its_own_pattern(tmp_path: Path) -> None:
     assignment = load_assignment(_entropy_course(tmp_path, nonfinite=True))
     case = next(c for c in assignment.cases if c.function == "entropies")
