@@ -47,6 +47,7 @@ class Layout:
     manual: tuple[Question, ...] = ()
     answered: tuple[str, ...] = ()  # manual questions whose answers the batch collects (Question.answer)
     late: bool = False  # the rubric has a late policy: grades.csv has a column of penalties
+    hidden: frozenset[str] = frozenset()  # check keys a student does not see at once (not `visible`)
 
     @property
     def max_total(self) -> float:
@@ -67,8 +68,10 @@ def layout_of(rubric: Rubric) -> Layout:
     questions = tuple(Question(q.id, q.name, points.get(q.id, 0.0)) for q in rubric.questions if not q.manual)
     manual = tuple(Question(q.id, q.name, q.points or 0.0) for q in rubric.questions if q.manual)
     answered = tuple(q.id for q in rubric.questions if q.manual and q.answer is not None)
+    hidden = frozenset(check_key(q, c) for q in rubric.questions for c in q.checks
+                       if (c.visibility or rubric.visibility) != "visible")
     return Layout(rubric.assignment, rubric.title, questions, checks, tuple(mistakes), manual, answered,
-                  rubric.late is not None)
+                  rubric.late is not None, hidden)
 
 
 @dataclass

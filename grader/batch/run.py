@@ -341,6 +341,7 @@ def run_batch(source: Path, assignment_name: str, out: Path, *, jobs: int | None
     from grader.batch.answers import FOLDER, store
     from grader.batch.compare import changes, lines, old_summaries, section_html
     from grader.batch.extensions import own_due, read_extensions
+    from grader.batch.gap import gap_html, gaps
     from grader.batch.gradebooks import canvas_csv
     from grader.batch.manual import KEPT, kept, merged, read_sheet, sheet_csv, sheet_html
     from grader.batch.progress import Progress
@@ -422,11 +423,11 @@ def run_batch(source: Path, assignment_name: str, out: Path, *, jobs: int | None
             if layout.manual:
                 write_atomically(out / "manual.csv", sheet_csv(layout, ordered, given))
                 write_atomically(out / "manual.html", sheet_html(layout, ordered, given))
-            sections: tuple[str, ...] = ()
+            sections: tuple[str, ...] = (gap_html(gaps(layout, ordered)),)
             if earlier is not None and compare is not None:
                 moved = changes(ordered, earlier)
                 outcome.comparison = lines(moved)
-                sections = (section_html(moved, str(compare)),)
+                sections += (section_html(moved, str(compare)),)
             generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
             report = report_html(layout, ordered, expected=len(items), generated=generated, sections=sections)
             write_atomically(out / "report.html", report)

@@ -356,6 +356,26 @@ def test_the_late_policy_reads_the_exports_times_and_extensions_and_a_sheet_of_t
         run_batch(GRADESCOPE, str(rubric), out, jobs=2, pool="thread", extensions=bad)
 
 
+def test_the_visible_to_hidden_gap_counts_who_passes_every_visible_check_but_fails_a_hidden_one() -> None:
+    from grader.batch.gap import gap_html, gaps
+    from grader.batch.report import Summary
+
+    layout = layout_of(load_assignment(TINY / "rubrics" / "tiny.yaml").rubric)
+    assert "1/random-vectors" in layout.hidden and "1/fixed-vectors" not in layout.hidden
+
+    def student(key: str, *failed: str, status: str = "graded", group: int = 1) -> Summary:
+        people = tuple(Student(f"{key}{n}") for n in range(group))
+        return Summary(key, people, status, None if status == "missing file" else 1.0, failed=failed)
+
+    class_ = [student("ada"), student("bo", "1/random-vectors", group=2),  # a pair passes visible, fails hidden
+              student("cy", "1/fixed-vectors", "1/random-vectors"),  # fails a visible one: not counted
+              student("dee", status="missing file")]  # no score: not counted
+    rows = {row.question: row for row in gaps(layout, class_)}
+    assert (rows["1"].students, rows["1"].fail_hidden) == (3, 2)  # ada, and bo's two students
+    page = gap_html(list(rows.values()))
+    assert "<td>1 Dot product</td><td class=\"n\">3</td>" in page and "67%" in page
+
+
 # -- resume ----------------------------------------------------------------------------------
 
 
@@ -666,6 +686,8 @@ def test_each_student_has_a_status_a_page_and_a_place_in_the_lists(tmp_path: Pat
     assert outcome.counts == {"graded": 2, "import error": 1, "timeout": 1, "missing file": 1}
     report = (out / "report.html").read_text()
     assert "time limit reached by dot() 3 times" in report  # which function, how often
+    # only ada passes question 1's visible check (eve's off-by-one fails it too): none of them fails a hidden one
+    assert '<td>1 Dot product</td><td class="n">1</td><td class="n">0</td><td class="n">0%</td>' in report
     assert "SyntaxError" in report and "has no tiny.py (expected tiny.py; found: Tiny.py)" in report
     assert "left out, without a score: 1 missing file" in report
     assert re.search(r"report written \d{4}-\d\d-\d\d \d\d:\d\d UTC; graded against rubric fingerprint [0-9a-f]{12}",
