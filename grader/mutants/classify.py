@@ -20,7 +20,8 @@ SAME_RTOL = 1e-12
 
 def same(a: Any, b: Any) -> bool:
     """Whether two answers (plain data) are the same: structure, texts and ints exactly, floats to
-    SAME_RTOL; a list and a tuple of the same items are the same."""
+    SAME_RTOL; a list and a tuple of the same items are the same, and so are arrays whose shapes
+    differ only by axes of length 1 (as the numeric comparator reads them)."""
     if isinstance(a, list | tuple) and isinstance(b, list | tuple):
         return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
     if isinstance(a, dict) and isinstance(b, dict):
@@ -28,7 +29,7 @@ def same(a: Any, b: Any) -> bool:
     if isinstance(a, str | bool | None) or isinstance(b, str | bool | None):
         return type(a) is type(b) and a == b
     try:
-        x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+        x, y = np.squeeze(np.asarray(a, dtype=float)), np.squeeze(np.asarray(b, dtype=float))
     except (TypeError, ValueError):
         return False
     if x.shape != y.shape:

@@ -105,10 +105,17 @@ def splice(source: str, node: ast.AST, text: str) -> str:
     return (data[:start] + text.encode() + data[end:]).decode()
 
 
+_ATOMS = (ast.Name, ast.Attribute, ast.Call, ast.Subscript)
+
+
 def replacement_text(site: Site) -> str:
-    """The new code: an expression in parentheses (it may stand anywhere), a statement as it is."""
+    """The new code: an expression in parentheses (it may stand anywhere) unless it is one name,
+    call or non-negative number; a statement as it is."""
     text = ast.unparse(site.new)
-    return text if isinstance(site.new, ast.stmt) else f"({text})"
+    new = site.new
+    atomic = isinstance(new, _ATOMS) or (isinstance(new, ast.Constant) and not (
+        isinstance(new.value, int | float) and new.value < 0))
+    return text if isinstance(new, ast.stmt) or atomic else f"({text})"
 
 
 def function_span(function: Function) -> tuple[int, int]:
