@@ -722,3 +722,52 @@ def judge_learning_rate_minimizes(received: Any, expected: Any, args: dict[str, 
         f"your eta* is {direction}{hint}",
         mistake,
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# 5. Legitimate variants (tolerance calibration: `grader validate --mutants`)
+# ---------------------------------------------------------------------------------------------
+# Other right ways to compute an answer, which round differently: a check's tolerance must accept
+# them all. The calibration compares them (with the float32 round-trip and a rounding-level
+# perturbation of the inputs) against the nearest wrong answer, check by check.
+
+
+def min_norm_solution_pinv(X: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """w* = pinv(X) t (an SVD)."""
+    return np.linalg.pinv(np.asarray(X, dtype=float)) @ np.asarray(t, dtype=float)
+
+
+def min_norm_solution_lstsq(X: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """lstsq returns the minimum-norm solution of an underdetermined system."""
+    return np.linalg.lstsq(np.asarray(X, dtype=float), np.asarray(t, dtype=float), rcond=None)[0]
+
+
+def gd_step_by_rows(w0: np.ndarray, X: np.ndarray, t: np.ndarray, eta: float) -> np.ndarray:
+    """The gradient summed example by example, in a loop: another summation order."""
+    X, a, n = _residual(X, t, w0)
+    gradient = np.zeros(X.shape[1])
+    for i in range(n):
+        gradient += 2.0 * a[i] * X[i] / n
+    return np.asarray(w0, dtype=float) - eta * gradient
+
+
+def loss_after_one_step_closed_form(X: np.ndarray, t: np.ndarray, w0: np.ndarray, eta: float) -> float:
+    """(1/n) ||a − (2η/n) X Xᵀ a||², without forming w1."""
+    X, a, n = _residual(X, t, w0)
+    r = a - (2.0 * eta / n) * (X @ (X.T @ a))
+    return float(np.sum(r**2) / n)
+
+
+def loss_derivative_from_w1(X: np.ndarray, t: np.ndarray, w0: np.ndarray, eta: float) -> float:
+    """dL1/dη = (2/n) (X w1 − t)ᵀ X (dw1/dη), dw1/dη = −(2/n) Xᵀ a: the chain rule through w1."""
+    X, a, n = _residual(X, t, w0)
+    r = X @ gd_step(w0, X, t, eta) - np.asarray(t, dtype=float)
+    return float(2.0 / n * (r @ (X @ (-(2.0 / n) * (X.T @ a)))))
+
+
+VARIANTS = {
+    "min_norm_solution": [min_norm_solution_pinv, min_norm_solution_lstsq],
+    "gd_step": [gd_step_by_rows],
+    "loss_after_one_step": [loss_after_one_step_closed_form],
+    "loss_derivative": [loss_derivative_from_w1],
+}
