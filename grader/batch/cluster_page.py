@@ -30,12 +30,16 @@ SIGNAL = ("These pairs of submissions went wrong in the same unusual way on inpu
           "nothing about who wrote what.")
 
 
+WHO_SHOWN = 40  # submissions named in one list; clusters.json has them all
+
+
 def _who(keys: tuple[str, ...] | list[str], names: dict[str, str]) -> str:
     links = []
-    for key in keys:
-        label = f"{key} ({names[key]})" if names.get(key) else key
+    for key in keys[:WHO_SHOWN]:
+        label = f"{key} ({names[key]})" if names.get(key) and names[key] != key else key
         links.append(f'<a href="{escape(page_path(key))}">{escape(label)}</a>')
-    return ", ".join(links)
+    more = f" and {len(keys) - WHO_SHOWN} more (clusters.json lists them)" if len(keys) > WHO_SHOWN else ""
+    return ", ".join(links) + more
 
 
 def _where(cluster: Cluster) -> str:

@@ -61,7 +61,7 @@ def _names(batch: dict[str, Any]) -> str:
     students = batch.get("students")
     if not isinstance(students, list):
         return ""
-    names = [str(s.get("name") or s.get("id") or "") for s in students if isinstance(s, dict)]
+    names = [str(s.get("name") or "") for s in students if isinstance(s, dict)]  # (an id is the key, or a sid)
     return clean(cap(", ".join(n for n in names if n), 200))
 
 

@@ -315,6 +315,17 @@ def test_the_page_escapes_every_student_string(stats: Assignment) -> None:
     assert data["groups"][0]["members"] == sorted([evil, "ok"]) and data["pairs"][0]["score"] == 1.0
 
 
+def test_a_long_list_of_members_is_folded_on_the_page(stats: Assignment) -> None:
+    from grader.batch.cluster_page import WHO_SHOWN
+
+    case = _case(stats, "1/fixed-sample")
+    answers = {f"s{i:02d}": [_answer(case.key, 1.0)] for i in range(WHO_SHOWN + 5)}
+    clusters = cluster_answers(stats.cases, _records(answers))
+    page = page_html(Findings("stats", Options(), clusters=clusters, groups=groups(clusters, stats.cases,
+                                                                                  stats.reference)))
+    assert page.count('href="students/s') == WHO_SHOWN and "and 5 more (clusters.json lists them)" in page
+
+
 # -- one real batch ------------------------------------------------------------------------------
 
 
@@ -378,7 +389,8 @@ def _outdir(tmp_path: Path, stats: Assignment, records: dict[str, Any]) -> Path:
     (out / "answers").mkdir()
     current = fingerprint(STATS_RUBRIC.resolve(), stats.reference_path.resolve())
     for key, given in records.items():
-        batch = {"key": key, "students": [{"name": f"Student {key}"}], "fingerprint": current,
+        batch = {"key": key, "students": [{"id": key, "name": f"Student {key}" if key != "b" else ""}],
+                 "fingerprint": current,
                  "submission_sha256": "s", "status": "graded", "final": True}
         (out / "results" / f"{key}.json").write_text(json.dumps({"extra_data": {"batch": batch}}))
         if isinstance(given, dict):
@@ -400,7 +412,7 @@ def test_an_outdir_with_missing_and_hostile_records_gives_notes_not_a_traceback(
                                     "c": None, "d": "[" * 50_000, "e": "x" * (4 << 20)})
     findings = find(out, stats, Options())
     assert findings.records == 2 and [g.members for g in findings.groups] == [("a", "b")]
-    assert findings.names["a"] == "Student a"
+    assert (findings.names["a"], findings.names["b"]) == ("Student a", "")  # a name, never the id again
     notes = "\n".join(findings.notes)
     assert "d.json: not JSON (RecursionError)" in notes  # 50,000 nested brackets
     assert "e.json: 4.0 MB, more than the 3.0 MB" in notes
