@@ -106,9 +106,9 @@ def record(report: Report, meta: Mapping[str, Any]) -> str:
             packed = None
             entry["cut"] = f"over {_size(VALUE_BYTES)}"
             large += 1
-        except wire.WireError as error:  # (it crossed once: it should encode again)
+        except Exception as error:  # (it crossed once: it should encode again; a record never costs a result)
             packed = None
-            entry["cut"] = f"cannot be encoded: {error}"[:TEXT_CHARS]
+            entry["cut"] = f"cannot be encoded: {type(error).__name__}: {error}"[:TEXT_CHARS]
         if packed is not None:
             payload = packed[wire.FRAME_HEADER.size:]
             if len(payload) > left:

@@ -49,6 +49,13 @@ def test_calls_that_returned_nothing_are_not_recorded() -> None:
     assert parse(record(_report(("1/a", False, None, None), ok=False), META)).answers == ()
 
 
+def test_a_value_that_cannot_be_encoded_again_is_noted_not_raised() -> None:
+    back = parse(record(_report(("1/odd", False, object(), None), ("1/fine", False, 1.0, None)), META))
+    odd, fine = back.answers
+    assert not odd.kept and odd.note.startswith("cannot be encoded: WireError: an object of type builtins.object")
+    assert fine.kept and fine.value == 1.0
+
+
 def test_an_answer_over_the_per_value_bound_is_cut_and_the_cut_is_said() -> None:
     big = np.zeros(answers.VALUE_BYTES // 8 + 1)  # one float more than fits
     back = parse(record(_report(("1/big", False, big, None), ("1/small", False, 2.0, None)), META))
