@@ -30,8 +30,9 @@ def calibration_lines(calibrations: Sequence[Calibration], width: int | None = N
              _rtol(c.wrong.rtol if c.wrong else None), _rtol(c.suggestion), "; ".join(c.warnings) or "ok")
             for c in calibrations]
     head = ("numeric check", "rtol", "variants need", "nearest wrong needs", "suggested", "warnings")
+    warnings = [f"{c.check}: {warning}" for c in calibrations for warning in c.warnings]
     return ["Tolerance calibration (each as the smallest rtol that accepts it, at the check's atol):",
-            *columns(head, rows, width, caps={0: 44})]
+            *columns(head, rows, width, caps={0: 44, 5: 40}), *warnings]
 
 
 def calibration_json(calibrations: Sequence[Calibration]) -> list[dict[str, object]]:

@@ -58,7 +58,11 @@ def test_calibration_sees_the_float32_variant_outside_a_tight_tolerance(run: Mut
     tight = by_check["2/random-vectors"]
     assert tight.legitimate is not None and tight.legitimate.label == "float32 round-trip"
     assert any("float32 round-trip" in w and "outside the tolerance" in w for w in tight.warnings)
-    assert tight.wrong is not None and tight.wrong.label.startswith("mutant dot:f32")
+    # float32 mutants are a precision, not a mistake: the nearest wrong answer is the negated one,
+    # which needs rtol |x - (-x)| / |x| = 2
+    assert tight.wrong is not None and tight.wrong.label == "mutant dot:sign:15:11:negate"
+    assert tight.wrong.rtol == pytest.approx(2.0) and tight.suggestion is not None
+    assert tight.legitimate.rtol < tight.suggestion < tight.wrong.rtol
 
 
 def test_the_command_exits_1_on_a_hole_and_writes_its_json_and_page(tmp_path: Path) -> None:
