@@ -1,5 +1,6 @@
-"""The justification file beside a rubric (`rubrics/NAME.mutants.yaml`): survivors the instructor
-has looked at and accepts, each with the reason. A justified survivor is no hole.
+"""The justification file beside a rubric (`rubrics/NAME.mutants.yml`): survivors the instructor
+has looked at and accepts, each with the reason. A justified survivor is no hole. (`.yml`, not
+`.yaml`: whatever looks for a folder's rubrics, `*.yaml`, must not take it for one.)
 
     # mutant id, its key (the same without line numbers), or FUNCTION:* (every survivor of it): why
     "graph:const:136:38:1": returns the other graph the check accepts
@@ -15,11 +16,11 @@ import yaml
 from grader.errors import GraderError
 from grader.mutants.model import Mutant
 
-SUFFIX = ".mutants.yaml"
+SUFFIX = ".mutants.yml"
 
 
 def justification_path(rubric_path: Path) -> Path:
-    """rubrics/hw.yaml → rubrics/hw.mutants.yaml."""
+    """rubrics/hw.yaml → rubrics/hw.mutants.yml."""
     return rubric_path.with_name(rubric_path.stem + SUFFIX)
 
 

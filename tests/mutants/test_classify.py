@@ -75,10 +75,10 @@ def test_same_reads_structure_and_rounding() -> None:
 
 
 def test_the_justification_file_beside_the_rubric(tmp_path: Path) -> None:
-    assert justification_path(WEAK / "weak.yaml") == WEAK / "weak.mutants.yaml"
-    assert list(load_justifications(WEAK / "weak.mutants.yaml")) == ["norm:f32:8:28"]
+    assert justification_path(WEAK / "weak.yaml") == WEAK / "weak.mutants.yml"
+    assert list(load_justifications(WEAK / "weak.mutants.yml")) == ["norm:f32:8:28"]
     assert load_justifications(tmp_path / "none.yaml") == {}
-    bad = tmp_path / "bad.mutants.yaml"
+    bad = tmp_path / "bad.mutants.yml"
     bad.write_text("- a list\n")
     with pytest.raises(GraderError, match="must map mutant ids"):
         load_justifications(bad)
