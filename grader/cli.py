@@ -148,14 +148,33 @@ def _validate(args: argparse.Namespace) -> int:
     from grader.paths import resolve_rubric
     from grader.validate import validate
 
+    if not args.mutants and (args.json or args.report or args.only or args.jobs):
+        raise GraderError("--json, --report, --only and --jobs go with --mutants")
+    if args.jobs is not None and args.jobs < 1:
+        raise GraderError("--jobs must be at least 1")
+    _refuse_output_file("--json", args.json, "mutants.json")
+    _refuse_output_file("--report", args.report, "mutants.html")
     assignment = load_assignment(resolve_rubric(args.assignment))
     problems = validate(assignment, examples=None if args.examples is None else Path(args.examples))
     for line in problems:
         print(line)
+    holes = 0
+    if args.mutants:  # (after validate: its own grading runs in this process, the pool's forks do not inherit it)
+        from grader.mutants.command import mutation_check
+
+        only = [name for part in args.only or () for name in part.split(",") if name]
+        run = mutation_check(assignment, jobs=args.jobs, only=only or None,
+                             json_path=Path(args.json) if args.json else None,
+                             report_path=Path(args.report) if args.report else None)
+        holes = len(run.holes)
+        if holes:
+            print(f"{holes} mutant(s) survive every check, unjustified", file=sys.stderr)
     if problems:
         print(f"{len(problems)} problem(s) found", file=sys.stderr)
+    if problems or holes:
         return 1
-    print(f"{assignment.rubric.assignment}: rubric, reference and examples are consistent")
+    print(f"{assignment.rubric.assignment}: rubric, reference and examples are consistent"
+          + ("; every mutant is killed, equivalent or justified" if args.mutants else ""))
     return 0
 
 
@@ -223,10 +242,19 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         "validate", help="check a rubric, its reference and its examples",
         description="Check that an assignment holds together: the reference scores full marks on every "
                     "autograded check, and every example submission scores what its expected.yaml declares, "
-                    "failing exactly the checks it lists. Exit 0 when all agree, 1 when not (each problem on "
-                    "a line), 2 when it could not run.")
+                    "failing exactly the checks it lists; every known mistake is named by its own check. With "
+                    "--mutants, mutants of the reference are graded too. Exit 0 when all agree, 1 when not (each "
+                    "problem on a line, or a mutant that survives), 2 when it could not run.")
     validate.add_argument("--assignment", required=True, help="assignment name (rubrics/NAME.yaml) or rubric path")
     validate.add_argument("--examples", help="examples folder (default: submissions_example/NAME)")
+    validate.add_argument("--mutants", action="store_true",
+                          help="also grade mutants of the reference (one small mistake each) and calibrate the numeric "
+                               "tolerances; exit 1 when a mutant survives every check unjustified (docs/mutants.md)")
+    validate.add_argument("--jobs", type=int, help="with --mutants: mutants graded at once (default: the CPUs)")
+    validate.add_argument("--only", action="append", metavar="ID",
+                          help="with --mutants: only these mutants (ids, keys or function names; comma-separated)")
+    validate.add_argument("--json", metavar="FILE", help="with --mutants: write every mutant and the calibration here")
+    validate.add_argument("--report", metavar="FILE", help="with --mutants: write the run as an HTML page here")
     validate.set_defaults(run=_validate)
 
     show = commands.add_parser(
