@@ -38,7 +38,7 @@ def hw2() -> Assignment:
 
 
 def plan_of(assignment: Assignment) -> prefetch.Plan:
-    calls = planned_calls(execution_order(assignment.cases), assignment.rubric.limits)
+    calls = planned_calls(execution_order(assignment.calls), assignment.rubric.limits)
     return prefetch.describe(assignment.loaded, calls, [assignment.loaded.path, assignment.reference_path],
                              imports_of(assignment.rubric))
 
