@@ -221,7 +221,8 @@ def _parameters_of(function: Any) -> Parameters | None:
 
 def _expected_parameters(assignment: Assignment) -> dict[str, Parameters | None]:
     """Each student function the rubric calls, in order, with the parameters the reference's
-    function has: the function of the same name, else the check's `reference` (None: neither)."""
+    function has: the function of the same name, else the check's `reference` (None: neither);
+    a manual question's answer function takes none."""
     wanted: dict[str, Parameters | None] = {}
     for question in assignment.rubric.questions:
         for check in question.checks:
@@ -232,6 +233,8 @@ def _expected_parameters(assignment: Assignment) -> dict[str, Parameters | None]
             function = same if callable(same) else (
                 getattr(assignment.reference, check.reference_function, None) if uses_reference else None)
             wanted[check.function] = _parameters_of(function) if callable(function) else None
+        if question.answer is not None and question.answer.function not in wanted:
+            wanted[question.answer.function] = ()  # a manual answer's function is called without arguments
     return wanted
 
 

@@ -269,6 +269,22 @@ def test_validate_finds_a_renamed_function_and_changed_parameters(tmp_path: Path
     assert "2 problem(s) found" in run.stderr
 
 
+def test_the_template_must_define_a_manual_answers_function_without_parameters(tmp_path: Path) -> None:
+    from grader.validate import template_problems
+
+    asks = lambda data: data["questions"][3].update(answer={"function": "explain"})  # noqa: E731
+    path = tmp_path / "templates" / "tiny.py"
+    rubric = course(tmp_path, asks)
+    assert template_problems(load_assignment(rubric)) == [
+        f"{path}: the template has no function explain(), which the rubric calls"]
+    path.write_text(TEMPLATE + "\n\ndef explain(topic):\n    raise NotImplementedError\n")
+    line = len(TEMPLATE.splitlines()) + 3
+    assert template_problems(load_assignment(rubric)) == [
+        f"{path}:{line}: the template's explain(topic) has other parameters than the reference's explain()"]
+    path.write_text(TEMPLATE + "\n\ndef explain():\n    raise NotImplementedError\n")
+    assert template_problems(load_assignment(rubric)) == []
+
+
 @pytest.mark.child
 def test_validate_finds_a_missing_template(tmp_path: Path) -> None:
     rubric = course(tmp_path, template_source=None)
