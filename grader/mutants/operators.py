@@ -2,7 +2,8 @@
 is) to the mutations it suggests there, as `Site`s. They only describe; source.py applies them.
 
 The operators are the mistakes students make in numeric homework: a sign, an operand order, a
-constant, a dropped term or bias, a transpose, an axis, an off-by-one, an accumulation, float32.
+constant, a count off by one (n − 1 for n), a dropped term or bias, a transpose, an axis, an
+off-by-one, an accumulation, float32.
 """
 
 from __future__ import annotations
@@ -129,6 +130,36 @@ def constants(node: ast.AST, ctx: Context) -> Iterator[Site]:
     elif isinstance(node.value, int | float):
         for value in _replacements(node.value):
             yield Site(node, ast.Constant(value), "constant", "const", f"`{node.value!r}` → `{value!r}`", f"{value!r}")
+
+
+_COUNT_NAMES = re.compile(r"^(n|m|N|M|k|count|size|total|num_\w+|n_\w+)$")
+
+
+def _a_count(node: ast.AST) -> bool:
+    """An expression that counts things: `len(x)`, `x.size`, `x.shape[0]`, or a name like `n`."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "len":
+        return True
+    if isinstance(node, ast.Attribute) and node.attr == "size":
+        return True
+    if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Attribute) and node.value.attr == "shape":
+        return True
+    return isinstance(node, ast.Name) and bool(_COUNT_NAMES.match(node.id))
+
+
+def count_off_by_one(node: ast.AST, ctx: Context) -> Iterator[Site]:
+    """A division by a count off by one: `/ len(x)` → `/ (len(x) - 1)` (the sample variance's n − 1
+    where the population's n is asked, or the other way), and `/ (n - 1)` → `/ n`."""
+    if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div | ast.FloorDiv)):
+        return
+    right = node.right
+    if _a_count(right):
+        for amount, variant in ((-1, "minus"), (1, "plus")):
+            yield Site(node, ast.BinOp(node.left, node.op, _plus(right, amount)), "count off by one", "count",
+                       f"`/ {code(right)}` → `/ ({code(_plus(right, amount))})`", variant)
+    elif (isinstance(right, ast.BinOp) and isinstance(right.op, ast.Add | ast.Sub) and _a_count(right.left)
+          and isinstance(right.right, ast.Constant) and right.right.value == 1):
+        yield Site(node, ast.BinOp(node.left, node.op, right.left), "count off by one", "count",
+                   f"`/ ({code(right)})` → `/ {code(right.left)}`", "exact")
 
 
 # -- dropped terms ----------------------------------------------------------------------------
@@ -274,5 +305,6 @@ def accumulation(node: ast.AST, ctx: Context) -> Iterator[Site]:
 
 
 # The order matters only where two operators make the same code: the first one's name is kept.
-OPERATORS: tuple[Operator, ...] = (sign_flip, swapped_operands, arithmetic, constants, missing_bias, dropped_term,
-                                   transpose, axis, float32, ranges, slices, padding, accumulation)
+OPERATORS: tuple[Operator, ...] = (sign_flip, swapped_operands, arithmetic, constants, count_off_by_one,
+                                   missing_bias, dropped_term, transpose, axis, float32, ranges, slices, padding,
+                                   accumulation)

@@ -57,6 +57,24 @@ def test_products_and_quotients_trade_places_and_constants_move() -> None:
     assert got == pytest.approx(expected)
 
 
+def test_a_mean_divides_by_one_too_few_or_too_many() -> None:
+    made = by_operator(mutants("""
+        def variance(x):
+            d = x - x.mean()
+            return float((d * d).sum() / len(x))
+
+        def sample_variance(x):
+            d = x - x.mean()
+            return float((d * d).sum() / (x.shape[0] - 1))
+    """, numeric=False), "count off by one")
+    x = np.array([1.0, 2.0, 4.0, 7.0])
+    squares = float(((x - x.mean()) ** 2).sum())
+    got = sorted((m.function, run(m, m.function, x)) for m in made)  # type: ignore[type-var]
+    assert got == [("sample_variance", pytest.approx(squares / len(x))),  # n − 1 → n
+                   ("variance", pytest.approx(squares / (len(x) + 1))),
+                   ("variance", pytest.approx(squares / (len(x) - 1)))]  # the sample variance
+
+
 def test_a_loop_sum_gets_its_range_and_accumulation_wrong() -> None:
     made = mutants("""
         def total(x):
