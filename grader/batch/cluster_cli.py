@@ -48,6 +48,7 @@ def run(args: argparse.Namespace, out: Path) -> list[str]:
     from grader.assignment import load_assignment
     from grader.batch.cluster_page import summary_lines
     from grader.batch.findings import Options, find, write
+    from grader.batch.links import link_clusters
     from grader.paths import resolve_rubric
 
     assignment = load_assignment(resolve_rubric(args.assignment))
@@ -55,6 +56,7 @@ def run(args: argparse.Namespace, out: Path) -> list[str]:
                       mutants=args.clusters_mutants, jobs=getattr(args, "jobs", None))
     findings = find(out, assignment, options)
     write(out, findings, datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
+    link_clusters(out)  # the report, written before the page, now links it
     return summary_lines(findings, str(out / "clusters.html"))
 
 

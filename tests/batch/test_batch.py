@@ -686,6 +686,7 @@ def test_each_student_has_a_status_a_page_and_a_place_in_the_lists(tmp_path: Pat
     assert outcome.counts == {"graded": 2, "import error": 1, "timeout": 1, "missing file": 1}
     report = (out / "report.html").read_text()
     assert "time limit reached by dot() 3 times" in report  # which function, how often
+    assert "<code>grader clusters OUTDIR --assignment NAME</code>" in report and 'href="clusters.html"' not in report
     # only ada passes question 1's visible check (eve's off-by-one fails it too): none of them fails a hidden one
     assert '<td>1 Dot product</td><td class="n">1</td><td class="n">0</td><td class="n">0%</td>' in report
     assert "SyntaxError" in report and "has no tiny.py (expected tiny.py; found: Tiny.py)" in report

@@ -349,6 +349,7 @@ def test_a_class_batch_finds_the_shared_mistake_and_the_snippet_names_it(stats: 
     assert [(p["first"], p["second"], p["score"]) for p in data["pairs"]] == [("fay", "gus", 3.0)]
     page = (out / "clusters.html").read_text()
     assert "Pairs to look at (1)" in page and "not a finding" in page
+    assert '<a href="clusters.html">' in (out / "report.html").read_text()  # written before the page, linked after
     # after the fact, without grading again: the same findings
     assert main(["clusters", str(out), "--assignment", str(STATS_RUBRIC)]) == 0
     assert json.loads((out / "clusters.json").read_text()) == data
