@@ -8,7 +8,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from grader.batch.report import STYLE, Summary, number, timeout_text
+from grader.batch.report import STYLE, Summary, number, page_path, timeout_text
 
 STAFF = {"hidden", "after_due_date", "after_published"}  # not shown to the student at once
 
@@ -57,3 +57,17 @@ def student_page(summary: Summary, data: dict[str, Any], assignment: str) -> str
     out.append(f"<li>What the code printed: <pre>{escape(printed) if printed.strip() else '(nothing)'}</pre></li>")
     out.append("</ul></body></html>\n")
     return "\n".join(out)
+
+
+def roster_html(summaries: list[Summary]) -> str:
+    """The report's list of every submission, linked to its page: each student is reachable, not
+    only those in a list of failures."""
+    rows = []
+    for summary in summaries:
+        who = ", ".join(st.name or st.id for st in summary.students) or summary.key
+        rows.append(f'<tr><td><a href="{escape(page_path(summary.key))}">{escape(summary.key)}</a></td>'
+                    f"<td>{escape(who)}</td><td>{escape(summary.status)}</td>"
+                    f'<td class="n">{escape(number(summary.grade))}</td></tr>')
+    return ("<details><summary><h2 style=\"display:inline\">Every submission</h2></summary>"
+            "<table><tr><th>submission</th><th>students</th><th>status</th><th>total</th></tr>"
+            + "".join(rows) + "</table></details>")

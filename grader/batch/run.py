@@ -345,6 +345,7 @@ def run_batch(source: Path, assignment_name: str, out: Path, *, jobs: int | None
     from grader.batch.gradebooks import canvas_csv
     from grader.batch.links import clusters_line
     from grader.batch.manual import KEPT, kept, merged, read_sheet, sheet_csv, sheet_html
+    from grader.batch.pages import roster_html
     from grader.batch.progress import Progress
     from grader.batch.report import grades_csv, layout_of, report_html, summarize
     from grader.batch.source import open_source
@@ -424,7 +425,7 @@ def run_batch(source: Path, assignment_name: str, out: Path, *, jobs: int | None
             if layout.manual:
                 write_atomically(out / "manual.csv", sheet_csv(layout, ordered, given))
                 write_atomically(out / "manual.html", sheet_html(layout, ordered, given))
-            sections: tuple[str, ...] = (clusters_line(out), gap_html(gaps(layout, ordered)))
+            sections: tuple[str, ...] = (clusters_line(out), gap_html(gaps(layout, ordered)), roster_html(ordered))
             if earlier is not None and compare is not None:
                 moved = changes(ordered, earlier)
                 outcome.comparison = lines(moved)

@@ -666,8 +666,8 @@ def test_a_batch_grades_a_students_helper_modules_as_grade_does(tmp_path: Path, 
 # -- who failed, and why ------------------------------------------------------------------------
 
 
-@pytest.mark.child
-def test_each_student_has_a_status_a_page_and_a_place_in_the_lists(tmp_path: Path) -> None:
+def _class_of_every_status(tmp_path: Path) -> tuple[dict[str, tuple[str, str]], Path, Any]:
+    """A class with one of each status (graded twice, import error, timeout, missing file), batched."""
     source = tmp_path / "class"
     good = (TINY / "submissions" / "correct.py").read_text()
     files = {"ada": ("tiny.py", good), "bob": ("tiny.py", "def dot(a, b:\n"),  # a syntax error
@@ -678,7 +678,40 @@ def test_each_student_has_a_status_a_page_and_a_place_in_the_lists(tmp_path: Pat
         (source / name).mkdir(parents=True)
         (source / name / filename).write_text(text)
     out = tmp_path / "out"
-    outcome = run_batch(source, str(TINY / "rubrics" / "tiny.yaml"), out, jobs=2, pool="thread")
+    return files, out, run_batch(source, str(TINY / "rubrics" / "tiny.yaml"), out, jobs=2, pool="thread")
+
+
+@pytest.mark.child
+def test_the_report_and_every_students_page_render_in_headless_chromium(tmp_path: Path) -> None:
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        pytest.skip("chromium is not installed (scripts/install-test-deps.sh installs it as root)")
+    files, out, _ = _class_of_every_status(tmp_path)
+
+    def rendered(page: Path) -> str:  # the DOM chromium built from the page: what a reader's browser shows
+        command = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                   "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", page.as_uri()]
+        return subprocess.run(command, capture_output=True, text=True, timeout=90, check=True).stdout
+
+    report = rendered(out / "report.html")
+    problems = report.split("<h2>Not graded in full</h2>", 1)[1].split("</table>", 1)[0]
+    for name in ("bob", "cy", "dee"):  # import error, timeout, missing file: listed with their reason
+        assert f'href="students/{name}.html"' in problems, name
+    assert "ada.html" not in problems and "eve.html" not in problems  # graded in full
+    mistake_row = next(row for row in report.split("<tr>") if "off-by-one loop:" in row)
+    assert 'href="students/eve.html"' in mistake_row
+    for name in files:  # each link reaches a page that renders, with the student's status on it
+        link = re.search(rf'href="(students/{name}\.html)"', report)
+        assert link is not None, name
+        page = rendered(out / link.group(1))
+        status = {r["submission"]: r["status"] for r in read_csv(out / "grades.csv")}[name]
+        assert f"status <b>{status}</b>" in page and "What the student reads" in page, name
+
+
+@pytest.mark.child
+def test_each_student_has_a_status_a_page_and_a_place_in_the_lists(tmp_path: Path) -> None:
+    files, out, outcome = _class_of_every_status(tmp_path)
     rows = {r["submission"]: r for r in read_csv(out / "grades.csv")}
     assert {name: (row["status"], row["total"] == "") for name, row in rows.items()} == {
         "ada": ("graded", False), "bob": ("import error", False), "cy": ("timeout", False),
