@@ -23,7 +23,7 @@ import pytest
 from grader.assignment import Assignment, load_assignment
 from grader.batch.progress import Progress
 from grader.batch.report import BAR, layout_of, number
-from grader.batch.run import run_batch
+from grader.batch.run import Outcome, run_batch
 from grader.batch.source import Student, discover, open_source, parse_metadata
 from grader.batch.stored import is_current
 from grader.batch.task import Task, _load, fingerprint, grade_task, make_spec
@@ -666,7 +666,7 @@ def test_a_batch_grades_a_students_helper_modules_as_grade_does(tmp_path: Path, 
 # -- who failed, and why ------------------------------------------------------------------------
 
 
-def _class_of_every_status(tmp_path: Path) -> tuple[dict[str, tuple[str, str]], Path, Any]:
+def _class_of_every_status(tmp_path: Path) -> tuple[dict[str, tuple[str, str]], Path, Outcome]:
     """A class with one of each status (graded twice, import error, timeout, missing file), batched."""
     source = tmp_path / "class"
     good = (TINY / "submissions" / "correct.py").read_text()
