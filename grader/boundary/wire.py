@@ -56,7 +56,9 @@ def _encode(value: Any, blobs: list[np.ndarray], depth: int, budget: list[int]) 
     if kind is dict:
         return {"$dict": [[_encode(k, blobs, depth + 1, budget), _encode(v, blobs, depth + 1, budget)]
                           for k, v in value.items()]}
-    if isinstance(value, np.generic) and value.dtype.kind in ALLOWED_KINDS:
+    if isinstance(value, np.generic) and value.dtype.kind == "f" and value.dtype.itemsize < 8:
+        value = np.asarray(value)  # a float32 number keeps its precision as a 0-d array: "right to float32" is said
+    elif isinstance(value, np.generic) and value.dtype.kind in ALLOWED_KINDS:
         # Not .item(): a longdouble's is a longdouble again. float() keeps a float64's value exactly.
         plain = _SCALAR[value.dtype.kind](value)
         return plain if type(plain) is not float or math.isfinite(plain) else {"$float": repr(plain)}
@@ -66,7 +68,8 @@ def _encode(value: Any, blobs: list[np.ndarray], depth: int, budget: list[int]) 
         budget[0] -= value.nbytes
         if budget[0] < 0:
             raise TooLarge("output too large")
-        plain = np.ascontiguousarray(value).view(np.ndarray)
+        # (not ascontiguousarray: it makes a 0-d array 1-d)
+        plain = (value if value.flags.c_contiguous else value.copy(order="C")).view(np.ndarray)
         blobs.append(plain)
         return {"$array": len(blobs) - 1}
     if isinstance(value, np.generic):

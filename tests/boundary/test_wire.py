@@ -49,6 +49,8 @@ def test_wire_round_trip_keeps_types():
     assert isinstance(back["a"][5], tuple)
     np.testing.assert_array_equal(back[3], np.arange(6).reshape(2, 3))
     assert back["b"].dtype == bool and back["s"] == 1.5 and np.isnan(back["f"])
+    assert back["s"].dtype == np.float32 and back["s"].shape == ()  # a float32 number keeps its precision
+    assert type(wire.unpack(wire.pack({"v": np.float64(0.1)}, 1 << 10)[wire.FRAME_HEADER.size:])["v"]) is float
 
 
 def test_wire_refuses_what_may_not_cross():

@@ -207,6 +207,20 @@ def test_float32_is_named_and_accepted_where_the_rubric_says_so() -> None:
     assert not compare(NumericSpec(rtol=1e-8, float32=True), got.astype(float) * (1 + 1e-6), want, SHOWN).passed
 
 
+
+def test_a_float32_number_is_read_as_float32_as_an_array_is() -> None:
+    """A loss returned as np.float32 crosses the wire as a 0-d float32 array (wire.py), so the
+    comparator sees its precision: the same verdicts as for a float32 array."""
+    from grader.boundary import wire
+
+    want = 1.0 / 3.0
+    sent = wire.pack({"value": np.float32(want)}, 1 << 10)
+    got = wire.unpack(sent[wire.FRAME_HEADER.size:])["value"]
+    strict = compare(NumericSpec(rtol=1e-8), got, want, SHOWN)
+    assert not strict.passed and "float32 precision" in strict.message
+    assert compare(NumericSpec(rtol=1e-8, float32=True), got, want, SHOWN).passed
+
+
 # -- through the command ------------------------------------------------------------------------------
 
 
