@@ -95,8 +95,10 @@ def with_penalty(results: Results, policy: LatePolicy, late: Lateness | None) ->
 def deadline_of(policy: LatePolicy, own: str | None = None, assignment: str | None = None) -> Deadline | None:
     """The deadline that holds: the student's own due date (an extension), else the assignment's as
     the platform gives it, else the rubric's `due`. Raises ValueError for a time that cannot be read."""
-    if own:
-        return Deadline(parse_time(own), extended=True)
+    if own:  # (Gradescope gives each user's date, their extension or the assignment's own)
+        mine = parse_time(own)
+        usual = assignment or policy.due
+        return Deadline(mine, extended=not usual or mine != parse_time(usual))
     if assignment:
         return Deadline(parse_time(assignment))
     return Deadline(parse_time(policy.due)) if policy.due else None

@@ -20,6 +20,8 @@ def _command(args: argparse.Namespace) -> int:
                         scheduler=args.scheduler, pool=args.pool, compare=Path(args.compare) if args.compare else None,
                         manual=Path(args.manual) if args.manual else None,
                         extensions=Path(args.extensions) if args.extensions else None)
+    for warning in outcome.warnings:
+        print(f"grader: warning: {warning}", file=sys.stderr)
     if outcome.ignored:
         shown = ", ".join(outcome.ignored[:10]) + (" ..." if len(outcome.ignored) > 10 else "")
         print(f"grader: ignored (not submissions): {shown}", file=sys.stderr)

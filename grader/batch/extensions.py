@@ -32,19 +32,37 @@ def read_extensions(path: Path) -> dict[str, datetime]:
     if "due" not in header or not who:
         raise GraderError(f"{path}:1: needs a `due` column and one of {', '.join(STUDENT_COLUMNS)}")
     out: dict[str, datetime] = {}
+    first: dict[str, int] = {}  # student -> the line that gave their due date
     for line, row in enumerate(rows, start=2):
         students = [str(row.get(name) or "").strip().lower() for name in who]
         if not any(students) and not str(row.get("due") or "").strip():
             continue
+        text = str(row.get("due") or "").strip()
         try:
-            due = parse_time(str(row.get("due") or ""))
+            due = parse_time(text)
         except ValueError as error:
-            raise GraderError(f"{path}:{line}: due: {error}") from None
+            why = str(error) if "time zone" in str(error) else \
+                f"{text!r} is not a date and time such as 2026-10-01T23:59:00-07:00"
+            raise GraderError(f"{path}:{line}: due: {why}") from None
         if not any(students):
             raise GraderError(f"{path}:{line}: no student ({', '.join(who)}) for this due date")
         for student in filter(None, students):
-            out[student] = due
+            if student in first:
+                raise GraderError(f"{path}:{line}: {student} has a due date on line {first[student]} already")
+            out[student], first[student] = due, line
     return out
+
+
+def unused_extensions(extensions: dict[str, datetime], items: list[Item]) -> list[str]:
+    """A line for the extensions that match no student of the batch (a typo costs someone their
+    extension), or none."""
+    known = {name.lower() for item in items for student in item.students for name in (student.id, student.email)
+             if name}
+    unused = sorted(set(extensions) - known)
+    if not unused:
+        return []
+    shown = ", ".join(unused[:10]) + (" ..." if len(unused) > 10 else "")
+    return [f"extensions for no student of this batch (check their id or e-mail): {shown}"]
 
 
 def own_due(item: Item, extensions: dict[str, datetime]) -> str | None:

@@ -62,6 +62,7 @@ class Outcome:
     interrupted: bool = False
     comparison: list[str] = field(default_factory=list)  # the regrade preview's lines (--compare)
     ignored: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # said to the user, nothing stopped (e.g. unused extensions)
 
 
 def default_jobs() -> int:
@@ -340,7 +341,7 @@ def run_batch(source: Path, assignment_name: str, out: Path, *, jobs: int | None
     from grader.assignment import load_assignment
     from grader.batch.answers import FOLDER, store
     from grader.batch.compare import changes, lines, old_summaries, section_html
-    from grader.batch.extensions import own_due, read_extensions
+    from grader.batch.extensions import own_due, read_extensions, unused_extensions
     from grader.batch.gap import gap_html, gaps
     from grader.batch.gradebooks import canvas_csv
     from grader.batch.links import clusters_line
@@ -375,6 +376,7 @@ def run_batch(source: Path, assignment_name: str, out: Path, *, jobs: int | None
         if manual is not None:  # checked before anything is graded or written
             given = merged(given, read_sheet(manual, layout, {item.key for item in items}))
         extended = read_extensions(extensions) if extensions is not None else {}
+        outcome.warnings += unused_extensions(extended, items)
         results.mkdir(parents=True, exist_ok=True)
         (out / FOLDER).mkdir(exist_ok=True)  # what each returned (answers.py): sealed with the results
         if manual is not None:

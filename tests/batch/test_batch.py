@@ -351,9 +351,17 @@ def test_the_late_policy_reads_the_exports_times_and_extensions_and_a_sheet_of_t
     rows = {r["submission"]: r for r in read_csv(out / "grades.csv")}
     assert rows["submission_300000002"]["late penalty"] == "-0.575"  # 21:55, 9 h 55 min late: 10% of 5.75
     bad = tmp_path / "bad.csv"
-    bad.write_text("email,due\nada@example.edu,tomorrow\n")
-    with pytest.raises(GraderError, match=re.escape("bad.csv:2: due: Invalid isoformat string: 'tomorrow'")):
-        run_batch(GRADESCOPE, str(rubric), out, jobs=2, pool="thread", extensions=bad)
+    for text, said in (("email,due\nada@example.edu,tomorrow\n",
+                        "bad.csv:2: due: 'tomorrow' is not a date and time such as 2026-10-01T23:59:00-07:00"),
+                       ("id,due\n20240001,2024-10-02T00:00:00-07:00\n20240001,2024-10-03T00:00:00-07:00\n",
+                        "bad.csv:3: 20240001 has a due date on line 2 already")):
+        bad.write_text(text)
+        with pytest.raises(GraderError, match=re.escape(said)):
+            run_batch(GRADESCOPE, str(rubric), out, jobs=2, pool="thread", extensions=bad)
+    bad.write_text("email,due\nnobody@example.edu,2024-10-02T00:00:00-07:00\n")  # a typo: said, not silent
+    outcome = run_batch(GRADESCOPE, str(rubric), out, jobs=2, pool="thread", extensions=bad)
+    assert outcome.warnings == ["extensions for no student of this batch (check their id or e-mail): "
+                                "nobody@example.edu"]
 
 
 def test_the_visible_to_hidden_gap_counts_who_passes_every_visible_check_but_fails_a_hidden_one() -> None:

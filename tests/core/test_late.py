@@ -54,6 +54,8 @@ def test_an_extension_wins_over_the_assignments_due_date_and_the_rubrics() -> No
     assert deadline_of(policy) == Deadline(parse_time("2026-09-01T00:00:00+00:00"))
     assert deadline_of(policy, assignment=DUE.isoformat()) == Deadline(DUE)
     assert deadline_of(policy, DUE.isoformat(), "2026-09-01T00:00:00Z") == Deadline(DUE, extended=True)
+    # Gradescope lists every user's own due date: the assignment's, unless extended
+    assert deadline_of(policy, DUE.isoformat(), DUE.astimezone(timezone.utc).isoformat()) == Deadline(DUE)
     submitted = (DUE + timedelta(hours=2)).isoformat()
     extended = applied(results(), policy, submitted, own_due=(DUE + timedelta(days=1)).isoformat())
     assert extended.score == results().score and len(extended.tests) == 1
