@@ -296,7 +296,7 @@ def _folder_items(root: Path, expected: str) -> tuple[list[Item], list[str]]:
     for entry in _entries(root):
         if entry.is_dir():
             chosen.append((entry.name, entry))
-        elif entry.suffix.lower() == suffix.lower():
+        elif entry.suffix.lower() in (suffix.lower(), ".ipynb"):  # a notebook is a submission everywhere
             chosen.append((entry.stem, entry))
         else:
             ignored.append(entry.name)

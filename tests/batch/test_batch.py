@@ -234,18 +234,34 @@ def test_discovery_of_folders_files_wrappers_and_litter(tmp_path: Path) -> None:
     (wrapper / "carol.py").write_text("x = 1\n")
     (wrapper / "dave 2.py").write_text("x = 1\n")
     (wrapper / "roster.csv").write_text("id\n")
+    (wrapper / "fay.ipynb").write_text("{}")
     (wrapper / "__MACOSX").mkdir()
     (wrapper / ".DS_Store").write_text("")
     source = discover(tmp_path / "download", "hw2.py", "folder")
     assert source.root == wrapper
     assert [(i.key, i.path.name, i.students) for i in source.items] == [
         ("alice", "alice", (Student("alice"),)), ("bob", "bob", (Student("bob"),)),
-        ("carol", "carol.py", (Student("carol"),)), ("dave_2", "dave 2.py", (Student("dave 2"),))]
+        ("carol", "carol.py", (Student("carol"),)), ("dave_2", "dave 2.py", (Student("dave 2"),)),
+        ("fay", "fay.ipynb", (Student("fay"),))]  # a loose notebook is a submission too
     assert source.ignored == ["roster.csv"]
     single = tmp_path / "one"
     (single / "erin").mkdir(parents=True)
     (single / "erin" / "hw2.py").write_text("")
     assert [i.key for i in discover(single, "hw2.py", "folder").items] == ["erin"]
+
+
+@pytest.mark.child
+def test_a_loose_notebook_in_a_class_folder_is_graded_as_its_student(tmp_path: Path) -> None:
+    from tests.support import notebook_of
+
+    source = tmp_path / "class"
+    source.mkdir()
+    good = (TINY / "submissions" / "correct.py").read_text()
+    (source / "ada.py").write_text(good)
+    notebook_of(good, source / "dave.ipynb")
+    run_batch(source, str(TINY / "rubrics" / "tiny.yaml"), tmp_path / "out", jobs=2, pool="thread")
+    rows = {r["submission"]: (r["status"], r["total"]) for r in read_csv(tmp_path / "out" / "grades.csv")}
+    assert rows["dave"] == rows["ada"] and rows["ada"][0] == "graded"
 
 
 def test_zip_source_is_unpacked_safely(tmp_path: Path) -> None:
