@@ -19,6 +19,7 @@ from types import ModuleType
 from grader.assignment import Case
 from grader.batch.clusters import Cluster, MutantMatch
 from grader.judging import has_nonfinite
+from grader.rubric import check_key
 
 
 @dataclass(frozen=True)
@@ -108,9 +109,16 @@ def _mutant_of(group: list[Cluster]) -> tuple[str, MutantMatch] | None:
     return (chosen.source, chosen) if chosen is not None else None
 
 
-def snippet(group: list[Cluster], case: Case, reference: ModuleType, taken: set[str]) -> Snippet:
+# Comparators that decide a property, not equality with an expected value: a known mistake's
+# output means nothing to them, so no `mistakes:` item is suggested under their checks.
+_PROPERTY_COMPARATORS = frozenset({"judge", "key_terms"})
+
+
+def snippet(group: list[Cluster], case: Case, reference: ModuleType, taken: set[str],
+            by_property: frozenset[str] = frozenset()) -> Snippet:
     """The snippet of one group of clusters (`case`: one of its cases); `taken`: names already in
-    use (the reference module's and earlier snippets'), which the new function's name joins."""
+    use (the reference module's and earlier snippets'), which the new function's name joins;
+    `by_property`: the keys of checks judged by a property (no item under them)."""
     first = group[0]
     name = fresh_name(first.reference, taken)
     where = f"{first.size} submissions gave it on {', '.join(c.case for c in group)}"
@@ -131,6 +139,11 @@ def snippet(group: list[Cluster], case: Case, reference: ModuleType, taken: set[
     items = []
     for check in dict.fromkeys(c.check for c in group):
         cluster = next(c for c in group if c.check == check)
+        if check in by_property:
+            items.append((check, f"# check {json.dumps(cluster.check_name)} ({check}) is judged by a property, not by "
+                                 "an expected value: a known mistake cannot be named there (name it under a check "
+                                 "that compares)\n"))
+            continue
         lines = [
             f"# under check {json.dumps(cluster.check_name)} of question {json.dumps(cluster.question)} "
             f"({check}); if it has `mistakes:` already, add only the item",
@@ -150,6 +163,8 @@ def groups(clusters: Iterable[Cluster], cases: Iterable[Case], reference: Module
     first, each not yet named by the rubric with its snippet; function names are fresh in the
     reference module and among themselves."""
     by_key = {case.key: case for case in cases}
+    by_property = frozenset(check_key(c.question, c.check) for c in by_key.values()
+                            if c.check.compare.name in _PROPERTY_COMPARATORS)
     taken = set(dir(reference))
     gathered: dict[tuple[str, tuple[str, ...], str | None], list[Cluster]] = {}
     for cluster in clusters:
@@ -157,7 +172,7 @@ def groups(clusters: Iterable[Cluster], cases: Iterable[Case], reference: Module
     made = []
     for (function, members, known), group in gathered.items():
         case = by_key.get(group[0].case)
-        made.append(Group(function, members, tuple(group), known,
-                          snippet(group, case, reference, taken) if known is None and case is not None else None))
+        made_snippet = snippet(group, case, reference, taken, by_property) if known is None and case else None
+        made.append(Group(function, members, tuple(group), known, made_snippet))
     made.sort(key=lambda g: (-g.size, -len(g.clusters)))
     return made

@@ -195,6 +195,19 @@ def test_snippet_names_are_fresh_and_carry_nothing_a_student_returned(tiny: Assi
     assert not any(hasattr(tiny.reference, name) for name in names)
 
 
+def test_no_mistake_is_suggested_under_a_check_judged_by_a_property(tiny: Assignment) -> None:
+    """2/unit-length is decided by a judge (is the vector of length 1?): a known mistake's output means
+    nothing there, so the snippet names the mistake only under 2/same-direction, which compares."""
+    judged, compared = _case(tiny, "2/unit-length"), _case(tiny, "2/same-direction")
+    wrong = [3.0, 4.0]
+    answers = {name: [_answer(judged.key, wrong), _answer(compared.key, wrong)] for name in ("a", "b")}
+    (group,) = groups(cluster_answers(tiny.cases, _records(answers)), tiny.cases, tiny.reference)
+    assert group.snippet is not None
+    items = dict(group.snippet.items)
+    assert yaml.safe_load(items["2/same-direction"])["mistakes"][0]["function"] == group.snippet.function
+    assert yaml.safe_load(items["2/unit-length"]) is None and "judged by a property" in items["2/unit-length"]
+
+
 def test_a_cluster_of_a_known_mistake_gets_no_snippet(stats: Assignment) -> None:
     keys = [c.key for c in stats.cases if c.function == "standardize"]
     answers = {name: [_answer(k, [1.0, 2.0], mistake="mean not subtracted") for k in keys] for name in ("a", "b")}
