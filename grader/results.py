@@ -256,6 +256,8 @@ def _full_results(report: Report) -> Results:
     if report.files.files or left_out:
         extra_data["files"] = clean_tree({"used": [report.submission.name, *report.files.names],
                                           "left_out": [{"name": name, "why": why} for name, why in left_out]})
+    if report.import_error:  # what the table prints above its rows (every row points to it)
+        extra_data["import_error"] = clean(cap(report.import_error, 4000))
     if report.output_cut:
         extra_data["student_output_cut_bytes"] = report.output_cut
     if report.sandbox_summary:

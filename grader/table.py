@@ -58,6 +58,10 @@ def render(results: Results, title: str = "", width: int | None = None, whole: b
         check = clean(test.name).removeprefix(f"{test.number} ").split(": ", 1)[-1]
         rows.append((clean(test.number), check, score, mark, message))
     out = [clean(title)] if title else []
+    loaded = results.extra_data.get("import_error")
+    if isinstance(loaded, str) and loaded:  # the reason every row says "Not run: ... at the top"
+        out += ["Your file could not be loaded, so no check ran:",
+                *(f"    {line}" for line in clean(loaded).splitlines()), ""]
     out += columns(("Q", "check", "score", "ok?", "message"), rows, width, caps={1: 48})
     out.append(f"Total: {number(results.score)} / {number(results.max_score)} autograded points")
     if whole:

@@ -160,6 +160,20 @@ def test_a_non_python_file_is_refused(tmp_path: Path) -> None:
     assert checked == "grader: README.md: not a submission: give a .py file, a .ipynb notebook, or a folder holding one"
 
 
+@pytest.mark.child
+def test_the_table_says_why_a_file_could_not_be_loaded_where_every_row_points(tmp_path: Path) -> None:
+    submission = tmp_path / "hw2.py"
+    submission.write_text("def min_norm_solution(X, t:\n")
+    results = tmp_path / "results.json"
+    graded = run("grade", submission, "--assignment", "hw2", "--json", results)
+    assert graded.returncode == 0, graded.stderr
+    head = graded.stdout.split("\nQ ", 1)[0]  # above the table's header
+    assert "Your file could not be loaded, so no check ran:" in head and "SyntaxError" in head
+    assert "Not run: your file could not be loaded" in graded.stdout  # (each row, cut to fit)
+    shown = run("show", results)
+    assert shown.stdout.split("\nQ ", 1)[0].endswith(head.split("\n", 1)[1])  # show says it the same way
+
+
 @pytest.mark.parametrize(("content", "why"), [
     (b"def f():\n    return 1\x00\n", "contains a NUL byte (line 2): it is not a text file"),
     (b"x = '\xff'\n", "is not UTF-8 text (byte 0xFF on line 1): save it with the UTF-8 encoding"),
