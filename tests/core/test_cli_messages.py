@@ -174,6 +174,24 @@ def test_the_table_says_why_a_file_could_not_be_loaded_where_every_row_points(tm
     assert shown.stdout.split("\nQ ", 1)[0].endswith(head.split("\n", 1)[1])  # show says it the same way
 
 
+def test_show_into_a_pipe_closed_early_is_no_error(tmp_path: Path) -> None:
+    """`grader show results.json | head`: the reader stops; the grader stops quietly, with no "internal error"."""
+    from grader.results import Results, TestResult
+
+    long = "\n".join(f"line {n}: " + "x" * 100 for n in range(3000))  # ~300 KB: more than a pipe holds
+    results = Results(score=0.0, execution_time=0.0, tests=[
+        TestResult(name="1 long", number="1", score=0.0, max_score=1.0, status="failed", output=long)])
+    path = tmp_path / "results.json"
+    path.write_text(results.to_json())
+    process = subprocess.Popen([sys.executable, "-m", "grader", "show", str(path)], cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.read(100)
+    process.stdout.close()
+    error = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 0 and "internal error" not in error and "Traceback" not in error, error
+
+
 @pytest.mark.parametrize(("content", "why"), [
     (b"def f():\n    return 1\x00\n", "contains a NUL byte (line 2): it is not a text file"),
     (b"x = '\xff'\n", "is not UTF-8 text (byte 0xFF on line 1): save it with the UTF-8 encoding"),
