@@ -8,12 +8,14 @@ and what is wrong.
 
 from __future__ import annotations
 
+import difflib
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from grader.comparators import NAMES as COMPARATOR_NAMES
 from grader.comparators import ComparatorSpec
@@ -370,8 +372,31 @@ def _describe(error: Any) -> str:
     loc = ".".join(str(p) for p in error["loc"] if not (isinstance(p, str) and p in COMPARATOR_NAMES))
     message = str(error["msg"]).removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
-        message = f"unknown field {error['loc'][-1]!r}"
+        name = str(error["loc"][-1])
+        close = difflib.get_close_matches(name, sorted(_field_names()), n=1, cutoff=0.6)
+        if not close and len(name) >= 3:  # `grace` for `grace_minutes`: a field that begins with it
+            close = sorted(f for f in _field_names() if f.startswith(f"{name}_"))[:1]
+        message = f"unknown field {name!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
     return f"{loc}: {message}" if loc else message
+
+
+@functools.cache
+def _field_names() -> frozenset[str]:
+    """Every field name of the rubric's models, the comparators' options too: what a misspelt key may have meant."""
+    names: set[str] = set()
+    seen: set[Any] = set()
+    queue: list[Any] = [Rubric]
+    while queue:
+        item = queue.pop()
+        if item in seen:
+            continue
+        seen.add(item)
+        if isinstance(item, type) and issubclass(item, BaseModel):
+            names.update(item.model_fields)
+            queue += [info.annotation for info in item.model_fields.values()]
+        else:  # a union, a list[...], an Annotated[...]: what it is made of
+            queue += [arg for arg in get_args(item) if arg is not None]
+    return frozenset(names)
 
 
 def _unclosed_bracket(text: str, end: int) -> tuple[str, int] | None:

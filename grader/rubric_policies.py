@@ -3,7 +3,7 @@ the late policy (late.py applies it)."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
@@ -61,6 +61,20 @@ class LatePolicy(Model):
     of: Literal["earned", "possible"] = Field(
         "earned", description="what the share is of: the autograded score earned, or the autograded points possible "
                               "(never below a zero total); manual questions' scores are not touched")
+
+    @field_validator("due", mode="before")
+    @classmethod
+    def _as_read(cls, value: Any) -> Any:
+        """YAML reads an unquoted date and time as a datetime (and a date alone as a date)."""
+        from datetime import date, datetime
+
+        if isinstance(value, datetime):
+            if value.tzinfo is None:
+                raise ValueError(f"{value.isoformat()!r} has no time zone: write it as 2026-10-01T23:59:00-07:00")
+            return value.isoformat()
+        if isinstance(value, date):
+            raise ValueError(f"{value.isoformat()} is a date without a time: write 2026-10-01T23:59:00-07:00")
+        return value
 
     @field_validator("due")
     @classmethod

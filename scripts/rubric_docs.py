@@ -44,7 +44,9 @@ field's `Field(description=...)` (a comparator's options: in its module) and run
 again; `make test` fails while this page is stale.
 
 Reading the tables: a key marked *required* must be given; an unknown key is an error.
-Write exponents with a decimal point (`1.0e-7`): YAML reads `1e-7` as text. A rubric error
+In `literal` inputs and `expected` values, write exponents with a decimal point (`1.0e-7`):
+YAML reads `1e-7` as text, and text it stays there (number fields such as `rtol` read either;
+`1.0e-7` is safe everywhere). An unknown key says which known one it may mean. A rubric error
 is reported in one line with the file, the line and what is wrong, and the command exits
 with code 2.
 """

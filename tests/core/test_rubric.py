@@ -64,7 +64,11 @@ def test_unknown_option_of_a_comparator(tmp_path):
     text = GOOD.replace("rtol: 1.0e-9}", "rtoll: 1.0e-9}")
     error = rubric_error(text, tmp_path)
     assert error.line == line_number(text, "rtoll")
-    assert "unknown field 'rtoll'" in str(error)
+    assert "unknown field 'rtoll' (did you mean 'rtol'?)" in str(error)
+    text = GOOD.replace("submission:", "late: {penalty: 0.1, grace: 15}\nsubmission:", 1)
+    assert "late.grace: unknown field 'grace' (did you mean 'grace_minutes'?)" in str(rubric_error(text, tmp_path))
+    text = GOOD.replace("submission:", "colour_scheme: dark\nsubmission:", 1)
+    assert str(rubric_error(text, tmp_path)).endswith("unknown field 'colour_scheme'")  # nothing close: no guess
 
 
 def test_missing_student_function_in_reference(tmp_path):
