@@ -30,8 +30,11 @@ def load_justifications(path: Path) -> dict[str, str]:
         return {}
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.MarkedYAMLError as error:  # one line with its line, as a rubric's syntax error
+        line = f":{error.problem_mark.line + 1}" if error.problem_mark is not None else ""
+        raise GraderError(f"{path}{line}: YAML syntax error: {error.problem}") from None
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
-        raise GraderError(f"{path}: cannot read it: {error}") from None
+        raise GraderError(f"{path}: cannot read it: {' '.join(str(error).split())}") from None
     if data is None:
         return {}
     if not isinstance(data, dict) or not all(isinstance(k, str) and isinstance(v, str) and v.strip()

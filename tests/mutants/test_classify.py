@@ -82,6 +82,10 @@ def test_the_justification_file_beside_the_rubric(tmp_path: Path) -> None:
     bad.write_text("- a list\n")
     with pytest.raises(GraderError, match="must map mutant ids"):
         load_justifications(bad)
+    bad.write_text("a: ok\nb: [unclosed\nc: d\n")
+    with pytest.raises(GraderError) as raised:
+        load_justifications(bad)
+    assert str(raised.value).startswith(f"{bad}:3: YAML syntax error") and "\n" not in str(raised.value)
 
 
 def test_validate_names_a_mistake_its_own_check_cannot_tell_apart() -> None:
