@@ -95,6 +95,7 @@ def read_sheet(path: Path, layout: Layout, keys: set[str]) -> Scores:
         raise GraderError(f"{path}:1: {', '.join(unknown)} is not a manual question of this rubric "
                           f"(manual: {', '.join(points) or 'none'})")
     out: Scores = {}
+    first: dict[str, int] = {}  # submission -> its row's line
     for line, row in enumerate(rows, start=2):
         values = dict(zip(header, row, strict=False))
         key = values.get("submission", "").strip()
@@ -102,6 +103,11 @@ def read_sheet(path: Path, layout: Layout, keys: set[str]) -> Scores:
             continue
         if key not in keys:
             raise GraderError(f"{path}:{line}: no submission {key!r} in this batch")
+        if key in first:  # which of two scores is meant cannot be guessed
+            raise GraderError(f"{path}:{line}: submission {key!r} has a row on line {first[key]} already")
+        first[key] = line
+        if len(row) > len(header):
+            raise GraderError(f"{path}:{line}: {len(row)} cells, but the header names {len(header)} columns")
         for qid, top in points.items():
             cell = values.get(qid, "").strip()
             if not cell:

@@ -825,7 +825,9 @@ def test_manual_scores_come_back_from_the_graders_sheet_checked_and_kept(tmp_pat
     for text, said in (("submission,4\nada,2.5\n", "scores.csv:2: 4: 2.5 is outside 0..2"),
                        ("submission,4\nzed,1\n", "scores.csv:2: no submission 'zed' in this batch"),
                        ("submission,4,9\nada,1,1\n", "scores.csv:1: 9 is not a manual question"),
-                       ("submission,4\nada,lots\n", "scores.csv:2: 4: 'lots' is not a number")):
+                       ("submission,4\nada,lots\n", "scores.csv:2: 4: 'lots' is not a number"),
+                       ("submission,4\nada,1\nada,2\n", "scores.csv:3: submission 'ada' has a row on line 2 already"),
+                       ("submission,4\nada,1,2\n", "scores.csv:2: 3 cells, but the header names 2 columns")):
         filled.write_text(text)
         with pytest.raises(GraderError, match=re.escape(said)):
             run_batch(source, rubric, out, jobs=2, pool="thread", manual=filled)
