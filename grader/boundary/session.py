@@ -192,6 +192,8 @@ class ChildSession:
                 process.kill()
         process.wait()
         watched, self._pipes = self._pipes, None
+        if watched is not None and self.portable:
+            self._last_prints(watched)
         if watched is None or watched.close():
             for stream in (process.stdin, process.stdout, process.stderr):
                 if stream is not None:
@@ -203,6 +205,18 @@ class ChildSession:
             self._status = None
         if self._sandbox is not None and (forced or self.sandbox is None or not self.sandbox.pid_namespace):
             self._sandbox.sweep()
+
+    def _last_prints(self, watched: pipes.Pipes) -> None:
+        """What the child printed last and a reader thread had not passed on yet (portable mode: the
+        answer's thread may overtake the prints' thread): kept until the prints' pipe ends, or is
+        quiet for a moment (a process the student left behind may hold it open), half a second at most."""
+        until = time.perf_counter() + 0.5
+        while (left := until - time.perf_counter()) > 0:
+            chunk = watched.next(min(left, 0.05))
+            if chunk is None or chunk == (pipes.PRINTS, b""):
+                return
+            if chunk[0] == pipes.PRINTS:
+                self.output.add(chunk[1])
 
     def close(self) -> None:
         self.stop()
