@@ -9,17 +9,17 @@ and what is wrong.
 from __future__ import annotations
 
 import difflib
-import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from grader.comparators import NAMES as COMPARATOR_NAMES
 from grader.comparators import ComparatorSpec
 from grader.errors import RubricError
+from grader.rubric_messages import field_names, unclosed_bracket
 from grader.rubric_model import Model
 from grader.rubric_policies import LatePolicy, Limits
 from grader.text import points
@@ -373,54 +373,11 @@ def _describe(error: Any) -> str:
     message = str(error["msg"]).removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
         name = str(error["loc"][-1])
-        close = difflib.get_close_matches(name, sorted(_field_names()), n=1, cutoff=0.6)
+        close = difflib.get_close_matches(name, sorted(field_names(Rubric)), n=1, cutoff=0.6)
         if not close and len(name) >= 3:  # `grace` for `grace_minutes`: a field that begins with it
-            close = sorted(f for f in _field_names() if f.startswith(f"{name}_"))[:1]
+            close = sorted(f for f in field_names(Rubric) if f.startswith(f"{name}_"))[:1]
         message = f"unknown field {name!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
     return f"{loc}: {message}" if loc else message
-
-
-@functools.cache
-def _field_names() -> frozenset[str]:
-    """Every field name of the rubric's models, the comparators' options too: what a misspelt key may have meant."""
-    names: set[str] = set()
-    seen: set[Any] = set()
-    queue: list[Any] = [Rubric]
-    while queue:
-        item = queue.pop()
-        if item in seen:
-            continue
-        seen.add(item)
-        if isinstance(item, type) and issubclass(item, BaseModel):
-            names.update(item.model_fields)
-            queue += [info.annotation for info in item.model_fields.values()]
-        else:  # a union, a list[...], an Annotated[...]: what it is made of
-            queue += [arg for arg in get_args(item) if arg is not None]
-    return frozenset(names)
-
-
-def _unclosed_bracket(text: str, end: int) -> tuple[str, int] | None:
-    """The innermost `[` or `{` still open at `end` (with its 1-based line), outside quotes and
-    comments: where a flow collection that never closes began."""
-    stack: list[tuple[str, int]] = []
-    line, quote, comment, previous = 1, "", False, " "
-    for char in text[:end]:
-        if char == "\n":
-            line, comment = line + 1, False
-        elif comment:
-            pass
-        elif quote:
-            quote = "" if char == quote else quote
-        elif char in "'\"" and previous in " \t[{,:":  # a quoted scalar begins (not "it's")
-            quote = char
-        elif char == "#" and previous in " \t":
-            comment = True
-        elif char in "[{":
-            stack.append((char, line))
-        elif char in "]}" and stack:
-            stack.pop()
-        previous = char
-    return stack[-1] if stack else None
 
 
 def parse_rubric(text: str, path: Path) -> LoadedRubric:
@@ -435,7 +392,7 @@ def parse_rubric(text: str, path: Path) -> LoadedRubric:
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark is not None else None
-        opened = _unclosed_bracket(text, mark.index) if mark is not None else None
+        opened = unclosed_bracket(text, mark.index) if mark is not None else None
         # The parser notices a problem where it stops: an unclosed bracket may have opened lines before.
         where = f" (the `{opened[0]}` opened on line {opened[1]} is not closed)" \
             if opened is not None and opened[1] != line else ""
