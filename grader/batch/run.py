@@ -385,10 +385,12 @@ def run_batch(source: Path, assignment_name: str, out: Path, *, jobs: int | None
         _clean_temporaries(out)
         summaries: dict[str, Summary] = {}
         todo: list[Task] = []
+        wanted: dict[str, tuple[str, dict[str, Any]]] = {}  # key -> what its current result is graded from
         for item in items:
             task, sha = _task(item, spec, ship=scheduler is not None, due=own_due(item, extended))
             stored = None if force else stored_results(results / f"{item.key}.json")
             times = {"submitted_at": task.meta["submitted_at"], "due": task.meta["due"]}
+            wanted[item.key] = (sha, times)
             if is_current(stored, spec.fingerprint, sha, times):
                 assert stored is not None
                 summaries[item.key] = summarize(stored)
@@ -398,9 +400,10 @@ def run_batch(source: Path, assignment_name: str, out: Path, *, jobs: int | None
         bar = progress or Progress(len(todo), skipped=outcome.skipped)
 
         def on_done(done: Done) -> None:
+            summary = summarize(json.loads(done.text))
             write_atomically(results / f"{done.key}.json", done.text)
+            summaries[done.key] = summary
             store(out, done.key, done.answers)
-            summaries[done.key] = summarize(json.loads(done.text))
             outcome.graded_now += 1
             bar.advance(failed=done.status != "graded")
 
@@ -414,6 +417,10 @@ def run_batch(source: Path, assignment_name: str, out: Path, *, jobs: int | None
             outcome.interrupted = True
         finally:
             bar.close()
+            for task in todo:  # a result written as the interrupt came, before it was counted: on disk, current
+                stored = stored_results(results / f"{task.key}.json") if task.key not in summaries else None
+                if stored is not None and is_current(stored, spec.fingerprint, *wanted[task.key]):
+                    summaries[task.key] = summarize(stored)
             ordered = []
             for item in items:  # the current source's order and students; scores from the results
                 if item.key in summaries:
