@@ -205,6 +205,9 @@ class ChildSession:
             self._status = None
         if self._sandbox is not None and (forced or self.sandbox is None or not self.sandbox.pid_namespace):
             self._sandbox.sweep()
+        if self._sandbox is not None and (self.sandbox is None or not self.sandbox.filesystem_isolated):
+            # What it left in /tmp, /var/tmp, /dev/shm is not the next submission's to find.
+            self._sandbox.sweep_files((self._workdir, self._private))
 
     def _last_prints(self, watched: pipes.Pipes) -> None:
         """What the child printed last and a reader thread had not passed on yet (portable mode: the

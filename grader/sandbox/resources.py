@@ -3,14 +3,14 @@ memory cgroup (both only when the grader is root), and the plan made with them."
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from grader.sandbox import cgroup, policy
 from grader.sandbox.host import enabled, host
 from grader.sandbox.plan import Plan
-from grader.sandbox.uids import UidLease, sweep
+from grader.sandbox.uids import UidLease, sweep, sweep_files
 
 if TYPE_CHECKING:
     from grader.rubric import Limits
@@ -51,6 +51,12 @@ class SessionSandbox:
         """Kill whatever still runs as the session's uid (no pid namespace did it)."""
         if self.lease is not None:
             sweep(self.lease.uid)
+
+    def sweep_files(self, keep: Iterable[Path]) -> None:
+        """Remove what the session's uid left in the shared temporary folders (no private filesystem
+        kept it in the child's own), but the session's own folders (`keep`)."""
+        if self.lease is not None:
+            sweep_files(self.lease.uid, keep=keep)
 
     def release(self) -> None:
         if self.cgroup is not None:  # empty now: every process of the session has ended

@@ -1,10 +1,13 @@
-"""One uid per session, leased with a file lock, and the sweep of what still runs as it."""
+"""One uid per session, leased with a file lock, and the sweep of what still runs as it and
+of what it left in the machine's shared temporary folders."""
 
 from __future__ import annotations
 
 import fcntl
 import logging
 import os
+import shutil
+import stat
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -92,3 +95,39 @@ def _owner(pid: str) -> int | None:
         return os.stat(f"/proc/{pid}").st_uid
     except OSError:
         return None
+
+
+# World-writable folders a submission can write into when nothing gives it a private filesystem
+# (no mount namespace, no Landlock: Docker's default profile without Landlock); what it leaves
+# there could reach the next submission graded on this machine.
+SHARED_FOLDERS = ("/tmp", "/var/tmp", "/dev/shm")
+MAX_SCANNED = 20_000  # entries looked at per folder: the sweep stays cheap on a full /tmp
+
+
+def sweep_files(uid: int, folders: Iterable[str] = SHARED_FOLDERS, keep: Iterable[Path] = ()) -> list[str]:
+    """Remove what `uid`, a leased sandbox uid, owns at the top of the shared temporary folders
+    (a folder with everything in it; a link itself, never what it points to), but the session's
+    own folders (`keep`: its working folder, given to that uid). Returns the names removed.
+    Nothing is done for a uid outside the sandbox's range (root, a real account)."""
+    kept = {os.path.abspath(path) for path in keep}
+    base = uid_base()
+    if not base <= uid < base + UID_SLOTS:
+        return []
+    removed = []
+    for folder in folders:
+        try:
+            with os.scandir(folder) as entries:
+                owned = [entry.path for index, entry in enumerate(entries) if index < MAX_SCANNED
+                         and entry.stat(follow_symlinks=False).st_uid == uid and entry.path not in kept]
+        except OSError:
+            continue
+        for path in owned:
+            try:
+                if stat.S_ISDIR(os.lstat(path).st_mode):
+                    shutil.rmtree(path)  # (fd-based on Linux: a link inside is removed, not followed)
+                else:
+                    os.unlink(path)
+                removed.append(path)
+            except OSError as error:
+                log.warning("numgrader: %s, left by sandbox uid %d, was not removed: %s", path, uid, error)
+    return removed
