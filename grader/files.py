@@ -39,3 +39,16 @@ def file_problem(path: Path) -> str | None:
         if above.exists():
             return None if above.is_dir() else f"{above} is a file, not a folder"
     return None
+
+
+def read_small_text(path: Path, limit: int, what: str) -> str:
+    """A small text file a user named (a CSV sheet), read whole: refused with one line when it is
+    larger than `limit` bytes (probably not `what`), unreadable or not UTF-8 (a BOM is dropped)."""
+    from grader.errors import GraderError
+
+    try:
+        if path.stat().st_size > limit:
+            raise GraderError(f"{path}: larger than {limit >> 20} MB; is it {what}?")
+        return path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        raise GraderError(f"{path}: cannot be read ({error})") from None

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from grader.batch.source import Item
 from grader.errors import GraderError
+from grader.files import read_small_text
 from grader.late import parse_time
 
 MAX_BYTES = 4 << 20
@@ -20,12 +21,7 @@ STUDENT_COLUMNS = ("id", "sid", "email")
 
 def read_extensions(path: Path) -> dict[str, datetime]:
     """Student id or e-mail (lower case) → their own due date."""
-    try:
-        if path.stat().st_size > MAX_BYTES:
-            raise GraderError(f"{path}: larger than {MAX_BYTES >> 20} MB; is it the extensions sheet?")
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as error:
-        raise GraderError(f"{path}: cannot be read ({error})") from None
+    text = read_small_text(path, MAX_BYTES, "the extensions sheet")
     rows = csv.DictReader(io.StringIO(text))
     header = rows.fieldnames or []
     who = [name for name in STUDENT_COLUMNS if name in header]

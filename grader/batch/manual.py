@@ -20,6 +20,7 @@ from urllib.parse import quote
 
 from grader.batch.report import STYLE, Layout, Summary, number
 from grader.errors import GraderError
+from grader.files import read_small_text
 
 KEPT = "manual-scores.json"
 MAX_SHEET_BYTES = 8 << 20
@@ -77,12 +78,7 @@ def sheet_html(layout: Layout, summaries: list[Summary], scores: Scores) -> str:
 
 def read_sheet(path: Path, layout: Layout, keys: set[str]) -> Scores:
     """The scores of a filled-in sheet (blank cells: not graded yet). Raises GraderError."""
-    try:
-        if path.stat().st_size > MAX_SHEET_BYTES:
-            raise GraderError(f"{path}: larger than {MAX_SHEET_BYTES >> 20} MB; is it the manual scores sheet?")
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as error:
-        raise GraderError(f"{path}: cannot be read ({error})") from None
+    text = read_small_text(path, MAX_SHEET_BYTES, "the manual scores sheet")
     rows = csv.reader(io.StringIO(text))
     header = next(rows, [])
     points = {q.id: q.points for q in layout.manual}
