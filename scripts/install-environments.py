@@ -1,9 +1,10 @@
 """Install the student environment of every rubric in rubrics/ (`environment.packages`) into the
 running interpreter's environment: what submissions may import must be there to grade them.
 
-    python scripts/install-environments.py [RUBRIC ...]
+    python scripts/install-environments.py [--no-compile] [RUBRIC ...]
 
 Run by `make install` with the project's virtual environment; quiet when all is installed.
+`--no-compile` is pip's (the Makefile byte-compiles the environment afterwards, in parallel).
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def main(paths: list[str]) -> int:
+def main(arguments: list[str]) -> int:
+    pip_options = [a for a in arguments if a == "--no-compile"]
+    paths = [a for a in arguments if a != "--no-compile"]
     from grader.environment import resolve
     from grader.errors import GraderError
     from grader.rubric import load_rubric
@@ -37,7 +40,7 @@ def main(paths: list[str]) -> int:
     requirements = [p for p in wanted if Requirement(p).name in missing]
     print(f"install-environments: installing {', '.join(requirements)}")
     return subprocess.call([sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                            *requirements])
+                            *pip_options, *requirements])
 
 
 if __name__ == "__main__":
