@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from grader.sandbox.uid_guard import UID_BASE, UID_SLOTS, kill_all_of
+from grader.sandbox.uid_guard import UID_BASE, UID_SLOTS, kill_all_of, refusal
 
 log = logging.getLogger("grader.sandbox")
 
@@ -109,10 +109,9 @@ def sweep_files(uid: int, folders: Iterable[str] = SHARED_FOLDERS, keep: Iterabl
     (a folder with everything in it; a link itself, never what it points to), but the session's
     own folders (`keep`: its working folder, given to that uid). Returns the names removed.
     Nothing is done for a uid outside the sandbox's range (root, a real account)."""
-    kept = {os.path.abspath(path) for path in keep}
-    base = uid_base()
-    if not base <= uid < base + UID_SLOTS:
+    if refusal(uid, uid_base()) is not None:  # the proof kill_all_of asks for: never root's files, or a person's
         return []
+    kept = {os.path.abspath(path) for path in keep}
     removed = []
     for folder in folders:
         try:
