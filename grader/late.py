@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from grader.results import Results, TestResult, total_of
 from grader.rubric import LatePolicy
+from grader.rubric_policies import parse_time
 from grader.text import points
 
 _PERIOD = {"hour": timedelta(hours=1), "day": timedelta(days=1)}
@@ -28,15 +29,6 @@ class Lateness:
     periods: int  # started hours or days after the grace period
     fraction: float  # of the base taken off (capped)
     deadline: Deadline
-
-
-def parse_time(text: str) -> datetime:
-    """An ISO 8601 time with its offset ("2026-10-01T23:59:00-07:00", or a trailing Z); raises
-    ValueError for one without a time zone, which would be read in whatever zone the grader runs in."""
-    moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    if moment.tzinfo is None:
-        raise ValueError(f"{text!r} has no time zone (write it as 2026-10-01T23:59:00-07:00)")
-    return moment
 
 
 def lateness(policy: LatePolicy, submitted: datetime, deadline: Deadline) -> Lateness | None:

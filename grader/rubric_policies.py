@@ -3,6 +3,7 @@ the late policy (late.py applies it)."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import Field, field_validator
@@ -66,8 +67,6 @@ class LatePolicy(Model):
     @classmethod
     def _as_read(cls, value: Any) -> Any:
         """YAML reads an unquoted date and time as a datetime (and a date alone as a date)."""
-        from datetime import date, datetime
-
         if isinstance(value, datetime):
             if value.tzinfo is None:
                 raise ValueError(f"{value.isoformat()!r} has no time zone: write it as 2026-10-01T23:59:00-07:00")
@@ -80,12 +79,18 @@ class LatePolicy(Model):
     @classmethod
     def _a_time(cls, value: str | None) -> str | None:
         if value is not None:
-            from datetime import datetime
-
-            try:
-                moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-            except ValueError:
-                raise ValueError(f"{value!r} is not a date and time such as 2026-10-01T23:59:00-07:00") from None
-            if moment.tzinfo is None:
-                raise ValueError(f"{value!r} has no time zone: write it as 2026-10-01T23:59:00-07:00")
+            parse_time(value)
         return value
+
+
+def parse_time(text: str) -> datetime:
+    """An ISO 8601 time with its offset ("2026-10-01T23:59:00-07:00", or a trailing Z); raises
+    ValueError saying what to write, also for one without a time zone, which would be read in
+    whatever zone the grader runs in."""
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"{text!r} is not a date and time such as 2026-10-01T23:59:00-07:00") from None
+    if moment.tzinfo is None:
+        raise ValueError(f"{text!r} has no time zone: write it as 2026-10-01T23:59:00-07:00")
+    return moment

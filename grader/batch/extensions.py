@@ -13,7 +13,7 @@ from pathlib import Path
 from grader.batch.source import Item
 from grader.errors import GraderError
 from grader.files import read_small_text
-from grader.late import parse_time
+from grader.rubric_policies import parse_time
 
 MAX_BYTES = 4 << 20
 STUDENT_COLUMNS = ("id", "sid", "email")
@@ -33,13 +33,10 @@ def read_extensions(path: Path) -> dict[str, datetime]:
         students = [str(row.get(name) or "").strip().lower() for name in who]
         if not any(students) and not str(row.get("due") or "").strip():
             continue
-        text = str(row.get("due") or "").strip()
         try:
-            due = parse_time(text)
+            due = parse_time(str(row.get("due") or "").strip())
         except ValueError as error:
-            why = str(error) if "time zone" in str(error) else \
-                f"{text!r} is not a date and time such as 2026-10-01T23:59:00-07:00"
-            raise GraderError(f"{path}:{line}: due: {why}") from None
+            raise GraderError(f"{path}:{line}: due: {error}") from None
         if not any(students):
             raise GraderError(f"{path}:{line}: no student ({', '.join(who)}) for this due date")
         for student in filter(None, students):

@@ -55,6 +55,7 @@ from typing import Any
 import yaml
 
 from grader.errors import GraderError
+from grader.rubric_policies import parse_time
 from grader.safe_open import Refused, read_regular
 from grader.submission import is_litter
 
@@ -252,7 +253,7 @@ def parse_times(text: str, where: str = METADATA) -> dict[str, tuple[str | None,
             due = _moment(_field(mine, "due_date")) if isinstance(mine, dict) else None
             if due:
                 own.append(due)
-        latest = max(own, key=lambda d: datetime.fromisoformat(d.replace("Z", "+00:00"))) if own else None
+        latest = max(own, key=parse_time) if own else None
         times[name] = (_moment(_field(entry, "created_at")), latest)
     return times
 
