@@ -213,21 +213,6 @@ def _metadata_entries(text: str, where: str) -> Iterator[tuple[str, dict[Any, An
                 yield str(key).lstrip(":"), entry  # (else not a submission: Gradescope's own bookkeeping)
 
 
-def parse_metadata(text: str, where: str = METADATA) -> dict[str, tuple[Student, ...]]:
-    """Submission folder name → its submitters, from Gradescope's submission_metadata.yml."""
-    merged: dict[str, tuple[Student, ...]] = {}
-    for name, entry in _metadata_entries(text, where):
-        submitters = _field(entry, "submitters") or []
-        students = tuple(
-            Student(_text(_field(s, "sid")), _text(_field(s, "name")), _text(_field(s, "email")))
-            for s in submitters if isinstance(s, dict)
-        )
-        if name in merged:
-            raise GraderError(f"{where}: submission {name} is listed twice")
-        merged[name] = students
-    return merged
-
-
 def _moment(value: Any) -> str | None:
     """A metadata time as ISO 8601 text with its offset: a YAML timestamp, text, or Ruby's
     TimeWithZone mapping ({utc: ..., zone: ...}); None for what is none of these."""
@@ -242,20 +227,28 @@ def _moment(value: Any) -> str | None:
     return None
 
 
-def parse_times(text: str, where: str = METADATA) -> dict[str, tuple[str | None, str | None]]:
-    """Submission folder name → (when it was submitted, the submitters' own due date when the
-    metadata gives one: an extension, the latest of a group's)."""
+def read_metadata(text: str, where: str = METADATA) -> tuple[dict[str, tuple[Student, ...]],
+                                                               dict[str, tuple[str | None, str | None]]]:
+    """Gradescope's submission_metadata.yml, read once: submission folder name → its submitters,
+    and → (when it was submitted, the submitters' own due date when the metadata gives one: an
+    extension, the latest of a group's)."""
+    students: dict[str, tuple[Student, ...]] = {}
     times: dict[str, tuple[str | None, str | None]] = {}
     for name, entry in _metadata_entries(text, where):
-        own = []
-        for submitter in _field(entry, "submitters") or []:
-            mine = _field(submitter, "assignment") if isinstance(submitter, dict) else None
-            due = _moment(_field(mine, "due_date")) if isinstance(mine, dict) else None
-            if due:
-                own.append(due)
-        latest = max(own, key=parse_time) if own else None
-        times[name] = (_moment(_field(entry, "created_at")), latest)
-    return times
+        if name in students:
+            raise GraderError(f"{where}: submission {name} is listed twice")
+        submitters = [s for s in _field(entry, "submitters") or [] if isinstance(s, dict)]
+        students[name] = tuple(Student(_text(_field(s, "sid")), _text(_field(s, "name")), _text(_field(s, "email")))
+                               for s in submitters)
+        mine = [_field(s, "assignment") for s in submitters]
+        own = [due for due in (_moment(_field(m, "due_date")) for m in mine if isinstance(m, dict)) if due]
+        times[name] = (_moment(_field(entry, "created_at")), max(own, key=parse_time) if own else None)
+    return students, times
+
+
+def parse_metadata(text: str, where: str = METADATA) -> dict[str, tuple[Student, ...]]:
+    """Submission folder name → its submitters (read_metadata's first half)."""
+    return read_metadata(text, where)[0]
 
 
 # -- discovery -------------------------------------------------------------------------
@@ -307,7 +300,7 @@ def _folder_items(root: Path, expected: str) -> tuple[list[Item], list[str]]:
 
 def _gradescope_items(root: Path) -> tuple[list[Item], list[str]]:
     text = (root / METADATA).read_text(encoding="utf-8")
-    metadata, times = parse_metadata(text, str(root / METADATA)), parse_times(text, str(root / METADATA))
+    metadata, times = read_metadata(text, str(root / METADATA))
     names = sorted(set(metadata) | {e.name for e in _entries(root) if e.is_dir()})
     keys = _unique([safe_key(name) for name in names])
     items = [Item(key, root / name, metadata.get(name, ()), *times.get(name, (None, None)))
